@@ -1,0 +1,8 @@
+"""`ai-infra-ops apply`."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sub.add_parser("apply", help="(not built yet)")

@@ -1,0 +1,8 @@
+"""`ai-infra-ops down`."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sub.add_parser("down", help="(not built yet)")
