@@ -1,0 +1,1 @@
+"""Generated protobuf/gRPC modules for Hubble's Observer API (see ``../generate.py``); do not edit."""
