@@ -1,8 +1,61 @@
-"""`ai-infra-ops get`."""
+"""`ai-infra-ops get KIND [NAME...]`: list objects like ``kubectl get`` (tables, ``-o wide``,
+``-A``, ``-l``, ``-o json|yaml|name``) from the active backend (the twin, or a real cluster with
+``--kubeconfig``)."""
 from __future__ import annotations
 
 import argparse
+from datetime import datetime, timezone
+from typing import Any
+
+from ...twin.kinds import resolve_kind
+from ...twin.printers import no_resources_message, print_json, print_table, print_yaml, to_list
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sub.add_parser("get", help="(not built yet)")
+    p = sub.add_parser("get", help="list objects like kubectl get (-o wide|json|yaml|name, -A, -l)")
+    p.add_argument("kind", help="resource type: pods, nodes, deployments, configmaps, events, cnp, ...")
+    p.add_argument("names", nargs="*", help="object names (default: all)")
+    p.add_argument("-n", "--namespace", default=None, help="namespace (default: default)")
+    p.add_argument("-A", "--all-namespaces", action="store_true", help="every namespace")
+    p.add_argument("-o", "--output", default="", choices=["", "wide", "json", "yaml", "name"], help="output format")
+    p.add_argument("-l", "--selector", default=None, help="label selector, e.g. app=cuda,tier!=web")
+    p.add_argument("--show-labels", action="store_true", help="add a LABELS column")
+    p.set_defaults(func=run)
+
+
+def backend_now(backend: Any) -> datetime:
+    """The backend's notion of now (the twin's clock; the wall clock for a real cluster)."""
+    clock = getattr(backend, "clock", None)
+    return clock.now() if clock is not None else datetime.now(timezone.utc)
+
+
+def run(ctx: Any, args: argparse.Namespace) -> int:
+    info = resolve_kind(args.kind)
+    backend = ctx.backend(ctx.load_spec())
+    ns = None if args.all_namespaces or not info.namespaced else (args.namespace or "default")
+    if args.names:
+        objs = []
+        for name in args.names:
+            obj = backend.get(info.kind, name, ns or args.namespace or "default")
+            if obj is None:
+                print(f'Error from server (NotFound): {info.plural} "{name}" not found', file=ctx.err)
+                return 1
+            objs.append(obj)
+    else:
+        objs = backend.list(info.kind, ns, args.selector)
+    single = len(args.names) == 1
+    if args.output in ("json", "yaml"):
+        value = objs[0] if single else to_list(objs)
+        ctx.out.write(print_json(value) if args.output == "json" else print_yaml(value))
+        return 0
+    if not objs:
+        print(no_resources_message(ns, info.namespaced), file=ctx.err)
+        return 0
+    if args.output == "name":
+        group = info.api_version.split("/")[0] if "/" in info.api_version else ""
+        for o in objs:
+            ctx.out.write(f"{info.kind.lower()}{'.' + group if group else ''}/{o['metadata']['name']}\n")
+        return 0
+    ctx.out.write(print_table(info.kind, objs, backend_now(backend), wide=args.output == "wide",
+                              all_namespaces=args.all_namespaces and info.namespaced, show_labels=args.show_labels))
+    return 0
