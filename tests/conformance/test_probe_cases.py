@@ -7,6 +7,8 @@ the expectation, the verdict and the engine's explanation.
 """
 from __future__ import annotations
 
+import os
+
 import io
 import json
 from pathlib import Path
@@ -18,7 +20,7 @@ from ai_infra_ops.cli.context import Context
 from ai_infra_ops.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "conformance" / "examples"
+SHARED = Path(os.environ["AI_INFRA_OPS_SHARED"]) / "conformance" / "examples"
 
 # Cases whose expectations disagree with upstream Cilium semantics, with the reason; strict, so a
 # fixed case (or a changed twin) shows up as XPASS and this entry must go.

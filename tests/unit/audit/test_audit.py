@@ -1,6 +1,7 @@
 """Policy audit: the seed's policy gaps, the generated policies' cleanliness, each finding kind."""
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from ai_infra_ops.render.policies import render_policies
 from ai_infra_ops.render.workloads import render_namespaces, render_workloads
 from ai_infra_ops.spec import default_spec, seed_values
 
-SEED = "/work/shared/seed/manifests"
+SEED = os.environ["AI_INFRA_OPS_SHARED"] + "/seed/manifests"
 SPEC = default_spec()
 
 

@@ -1,14 +1,15 @@
 """Shared helpers for the hubble tests: the real sample files and the reference §6 endpoints."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ai_infra_ops.hubble.flow import FlowBuilder, Peer, endpoint_dict
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "reference" / "hubble-samples"
-if not SAMPLES.exists():  # the repository may sit elsewhere; the shared tree is a sibling of /work/main
-    SAMPLES = Path("/work/shared/reference/hubble-samples")
+# tests/conftest.py sets AI_INFRA_OPS_SHARED to the shared tree beside the repository.
+SAMPLES = Path(os.environ["AI_INFRA_OPS_SHARED"]) / "reference" / "hubble-samples"
 SAMPLE_FILES = sorted(SAMPLES.glob("*.json"))
+assert len(SAMPLE_FILES) == 3, f"expected the 3 real Hubble captures under {SAMPLES}"
 
 CL = ["k8s:app=client", "k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=demo",
       "k8s:io.cilium.k8s.policy.cluster=default", "k8s:io.cilium.k8s.policy.serviceaccount=default",

@@ -3,6 +3,8 @@ the engine directly: pods get IPs, each probe is ``decide_flow`` (+ ``check_l7``
 FQDN targets first do the DNS lookup through the case's kube-dns pod (learning IPs on success)."""
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from ai_infra_ops.policy.loader import engine_from_objects, resolve_port
 
 ROOT = Path(__file__).resolve().parents[3]
 CASES = sorted((ROOT / "tests" / "conformance" / "policy").glob("*.yaml"))
-EXAMPLE = Path("/work/shared/conformance/examples/l7-http-ingress.yaml")
+EXAMPLE = Path(os.environ["AI_INFRA_OPS_SHARED"]) / "conformance" / "examples" / "l7-http-ingress.yaml"
 if EXAMPLE.exists():
     CASES.append(EXAMPLE)
 

@@ -6,6 +6,8 @@ our pod matrix (Cilium: ipBlock never matches pod IPs; see docs/policy.md).
 """
 from __future__ import annotations
 
+import os
+
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from ai_infra_ops.policy.matrix import compare_with_nca, compute_matrix, parse_n
 
 ROOT = Path(__file__).resolve().parents[3]
 NCA = ROOT / ".venv-nca" / "bin" / "nca"
-GEN = Path("/work/shared/bench/gen_netpol_inputs.py")
+GEN = Path(os.environ["AI_INFRA_OPS_SHARED"]) / "bench" / "gen_netpol_inputs.py"
 
 
 @pytest.mark.slow

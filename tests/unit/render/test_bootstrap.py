@@ -86,7 +86,7 @@ def test_second_run_changes_nothing(tmp_path: Path) -> None:
     assert "core:/stable:/v1.35/deb/" in (root / "etc/apt/sources.list.d/kubernetes.list").read_text()
 
     out2, calls2 = _run(script, env, state)
-    assert "done: nothing to change" in out2
+    assert "done: nothing to change" in out2, (out2, calls2)
     mutating = [c for c in calls2 if re.match(r"^(swapoff|modprobe|apt-get|curl|gpg|containerd)\b", c)
                 or c.startswith(("sysctl --system", "apt-mark hold", "apt-mark unhold", "systemctl enable", "systemctl restart"))]
     assert mutating == []

@@ -9,7 +9,7 @@ import pytest
 
 from ai_infra_ops.cli.main import main
 
-SEED = Path("/work/shared/seed/manifests")
+SEED = Path(os.environ["AI_INFRA_OPS_SHARED"]) / "seed" / "manifests"
 
 
 def test_render_writes_validates_and_is_idempotent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,7 +54,9 @@ step_modules() {
   fi
   local mod
   for mod in overlay br_netfilter; do
-    if lsmod | awk '{print $1}' | grep -qx "$mod"; then
+    # grep reads all its input (no -q): with pipefail, -q exiting early could SIGPIPE the writer
+    # and make the test fail although the module is loaded.
+    if lsmod | awk '{print $1}' | grep -x "$mod" >/dev/null; then
       log "modules: $mod already loaded"
     else
       modprobe "$mod"
@@ -156,7 +158,7 @@ step_kube_packages() {
     log "kube packages: kubelet, kubeadm, kubectl already ${K8S_PKG_VERSION}"
   fi
   for pkg in kubelet kubeadm kubectl; do
-    if apt-mark showhold | grep -qx "$pkg"; then
+    if apt-mark showhold | grep -x "$pkg" >/dev/null; then  # no -q: see the lsmod check
       log "kube packages: $pkg already held"
     else
       apt-mark hold "$pkg" >/dev/null
