@@ -252,13 +252,11 @@ class Reconciler:
                    and self.store.get_meta(f"sched:{p['metadata']['uid']}") != epoch]
         if not pending:
             return False
-        try:
-            from .scheduler import Scheduler
-        except ImportError:
-            # The scheduler part is built in parallel; without it pods stay Pending, unexamined.
-            return False
+        from .scheduler import Scheduler
+
         nodes = self.store.list_objects("Node")
-        sched = Scheduler(nodes, kubernetes_version=self.kube_minor, seed=self.seed)
+        sched = Scheduler(nodes, kubernetes_version=self.kube_minor, seed=self.seed,
+                          priority_classes=self.store.list_objects("PriorityClass"))
         for p in pods:
             if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
                 sched.add_bound_pod(p)
@@ -271,7 +269,11 @@ class Reconciler:
 
     def _apply_result(self, pod: KubeObject, res: Any) -> None:
         md = pod["metadata"]
+        self._evict_victims(pod, res)
         status = dict(pod.get("status") or {})
+        if getattr(res, "nominated_node", None) and not res.node:
+            # DefaultPreemption nominated a node; the pod is retried once its victims are gone.
+            status["nominatedNodeName"] = res.nominated_node
         conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
         now = self.now()
         if res.node:
@@ -292,6 +294,21 @@ class Reconciler:
         status["phase"] = "Pending"
         saved = self.update(dict(pod, status=status)) if status != pod.get("status") else pod
         self.event(saved, "Warning", "FailedScheduling", res.event_message or message, "default-scheduler", "Scheduling")
+
+    def _evict_victims(self, preemptor: KubeObject, res: Any) -> None:
+        """Delete the pods DefaultPreemption chose as victims, with upstream's event
+        (kubernetes/kubernetes: pkg/scheduler/framework/preemption/preemption.go,
+        ``Preempted by pod %v on node %v`` with the preemptor's UID)."""
+        node = getattr(res, "nominated_node", None) or res.node or ""
+        for ref in getattr(res, "preempted", ()) or ():
+            vns, _, vname = str(ref).partition("/")
+            victim = self.store.get_object("Pod", vns, vname)
+            if victim is None:
+                continue
+            self.event(victim, "Normal", "Preempted",
+                       f"Preempted by pod {preemptor['metadata'].get('uid')} on node {node}",
+                       "default-scheduler", "Preempting")
+            self.delete("Pod", vns, vname)
 
     # ---- kubelet (KWOK fast pod-ready stage) ----------------------------------------------------
     def _kubelet(self) -> bool:
