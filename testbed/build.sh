@@ -2,9 +2,10 @@
 # Build the real control-plane components for the test bed from the Go module proxy, once per
 # machine, cached by version outside the repo:
 #   $AI_INFRA_OPS_CACHE (default ~/.cache/ai-infra-ops)/testbed/<component>-<version>/bin/...
-# Components: kube-apiserver, kube-scheduler (+ kube-controller-manager with WITH_KCM=1) from
+# Components: kube-apiserver, kube-scheduler, kube-controller-manager from
 # k8s.io/kubernetes used as a Go module (consumer module + staging `replace` lines), kine (SQLite
-# storage instead of etcd) and the KWOK controller. Nothing fetched here is committed.
+# storage instead of etcd) and the KWOK controller (+ its "fast" stages). WITH_KCM=0 skips the
+# controller-manager. Nothing fetched here is committed.
 set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-v1.35.4}
 KINE_VERSION=${KINE_VERSION:-v0.17.5}
@@ -19,7 +20,7 @@ log() { printf '[testbed build %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 build_k8s() {
   local dir="$CACHE/k8s-$K8S_VERSION" staging_ver
   local want=(kube-apiserver kube-scheduler)
-  [ "${WITH_KCM:-0}" = 1 ] && want+=(kube-controller-manager)
+  [ "${WITH_KCM:-1}" = 1 ] && want+=(kube-controller-manager)
   local missing=0
   for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || missing=1; done
   [ $missing = 0 ] && { log "k8s $K8S_VERSION cached"; return; }
@@ -38,7 +39,9 @@ build_k8s() {
     printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n)\n' > tools.go
     go mod tidy >/dev/null
   fi
-  local ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+  local minor ldflags
+  minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"
   for b in "${want[@]}"; do
     [ -x "$dir/bin/$b" ] && continue
     log "building $b $K8S_VERSION"
@@ -57,10 +60,22 @@ build_kine() {
 
 build_kwok() {
   local dir="$CACHE/kwok-$KWOK_VERSION"
-  [ -x "$dir/bin/kwok" ] && { log "kwok cached"; return; }
-  log "building kwok $KWOK_VERSION"
-  mkdir -p "$dir/bin"
-  GOBIN="$dir/bin" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  if [ -x "$dir/bin/kwok" ]; then log "kwok cached"; else
+    log "building kwok $KWOK_VERSION"
+    mkdir -p "$dir/bin"
+    GOBIN="$dir/bin" go install "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  fi
+  # The kwok binary needs Stage objects (--config); only kwokctl injects the "fast" profile.
+  # Copy node/fast + heartbeat-with-lease + pod/fast from the module zip next to the binary.
+  if [ ! -f "$dir/stages.yaml" ]; then
+    local kw; kw=$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage
+    [ -d "$kw" ] || go mod download "sigs.k8s.io/kwok@$KWOK_VERSION"
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+             pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+      cat "$kw/$f"; printf '\n---\n'
+    done > "$dir/stages.yaml.tmp"
+    mv "$dir/stages.yaml.tmp" "$dir/stages.yaml"
+  fi
 }
 
 start=$(date +%s)
