@@ -21,6 +21,8 @@ build_k8s() {
   local dir="$CACHE/k8s-$K8S_VERSION" staging_ver
   local want=(kube-apiserver kube-scheduler)
   [ "${WITH_KCM:-1}" = 1 ] && want+=(kube-controller-manager)
+  # kubeadm: `kubeadm config validate` checks the rendered kubeadm configs (tests/unit/render).
+  [ "${WITH_KUBEADM:-1}" = 1 ] && want+=(kubeadm)
   local missing=0
   for b in "${want[@]}"; do [ -x "$dir/bin/$b" ] || missing=1; done
   [ $missing = 0 ] && { log "k8s $K8S_VERSION cached"; return; }
@@ -36,7 +38,7 @@ build_k8s() {
     grep -E '^\s+k8s\.io/[a-z0-9-]+ => \./staging/' "$kmod/go.mod" | awk '{print $1}' | while read -r m; do
       go mod edit -replace="$m=$m@$staging_ver"
     done
-    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n)\n' > tools.go
+    printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kubeadm"\n)\n' > tools.go
     go mod tidy >/dev/null
   fi
   local minor ldflags
