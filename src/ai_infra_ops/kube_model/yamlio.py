@@ -150,8 +150,12 @@ def load_yaml_file(path: str | Path) -> list[Document]:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise ManifestError("file not found", Location(str(path))) from exc
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"cannot read file: {exc}", Location(str(path))) from exc
+    except IsADirectoryError as exc:
+        raise ManifestError("is a directory; expected a YAML file", Location(str(path))) from exc
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"not UTF-8 text (byte {exc.start}); expected a YAML file", Location(str(path))) from exc
+    except OSError as exc:
+        raise ManifestError(f"cannot read file: {exc.strerror or exc}", Location(str(path))) from exc
     return load_yaml_text(text, str(path))
 
 

@@ -230,6 +230,7 @@ class WaitFor(Step):
     description: str
     waits: tuple[Wait, ...]
     summary: Callable[[Backend], Evidence] = field(default=lambda b: Evidence())
+    hint: str = ""   # what to do when the condition cannot come true (appended to the failure)
 
     def check(self, backend: Backend) -> Condition:
         for w in self.waits:
@@ -244,6 +245,6 @@ class WaitFor(Step):
             ok, msg = w.run(backend)
             notes.append(msg)
             if not ok:
-                return StepOutcome.failed(msg, Evidence(notes=tuple(notes)))
+                return StepOutcome.failed(f"{msg}; {self.hint}" if self.hint else msg, Evidence(notes=tuple(notes)))
         return StepOutcome.applied(f"{len(self.waits)} condition(s) hold",
                                    self.summary(backend).merge(Evidence(notes=tuple(notes))))

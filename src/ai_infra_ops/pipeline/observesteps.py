@@ -121,7 +121,8 @@ def _outcome_of(results: list[CheckResult], what: str) -> tuple[str, str, Eviden
     if failed:
         return "failed", f"{what}: {len(failed)} of {len(results)} failed: " + "; ".join(r.message for r in failed[:2]), ev
     if len(results) == 1:
-        return "applied", f"{what}: {results[0].message}", ev
+        # the check's message already says what was observed (the step's description would repeat it)
+        return "applied", results[0].message, ev
     return "applied", f"{what}: {len(results)} of {len(results)} passed", ev
 
 

@@ -31,6 +31,7 @@ from ..validate.probecheck import Expect
 from ..validate.workloads import cuda_test_pod, gpu_resource, namespace_of, other_workloads
 from .objectsteps import ApplyObjects, LabelNodes, Wait, WaitFor
 from .observesteps import HostStep, InstallStep, NetworkGated, ProbeStep, ScenarioStep
+from .preflight import check_spec_objects
 from .steps import Condition, Evidence, Step
 
 KUBE_SYSTEM = "kube-system"
@@ -198,7 +199,11 @@ def phase2(spec: Any) -> list[Step]:
                            f"{p.count} {res} allocatable") for p in spec.gpu_pools for n in spec.pool_nodes(p))
         steps.append(WaitFor("gpus-allocatable", 2, f"{spec.total_gpus()} {res} allocatable", waits,
                              lambda b: Evidence(objects=tuple(f"node/{w.name}" for w in waits),
-                                                notes=(f"{sum(allocatable(b.get('Node', w.name), res) for w in waits)} {res} allocatable",))))
+                                                notes=(f"{sum(allocatable(b.get('Node', w.name), res) for w in waits)} {res} allocatable",)),
+                             # status-updater writes topology-<node> once (gpu-and-scheduling.md §1.2)
+                             hint="fake-gpu-operator writes a node's topology-<node> ConfigMap only once, so a changed "
+                                  "gpusPerNode or model does not reach nodes that already have one: run "
+                                  "`ai-infra-ops down --phase 2`, then `up`"))
     tp = cuda_test_pod(spec)
     if tp is not None:
         steps.append(ApplyObjects("cuda-test-pod", 2, f"CUDA test pod {tp['metadata']['name']} Running with a GPU",
@@ -251,7 +256,12 @@ def build_plan(spec: Any, *, phases: Sequence[int] = (1, 2), addons: Sequence[Ku
         addons: cluster add-on objects kubeadm would create (CoreDNS, kube-dns, kubernetes Service),
             applied with Cilium; the CLI passes the backend's own (the twin's network module).
         token_secret: per-installation secret for the bootstrap token.
+
+    Raises:
+        SpecError: a workload or the chaos pod the API server would refuse (unknown kind or
+            field), before any step exists (``pipeline.preflight``).
     """
+    check_spec_objects(spec)
     steps: list[Step] = []
     if 1 in phases:
         steps += phase1(spec, addons=addons, token_secret=token_secret)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backend import Backend
-from ..errors import AiInfraOpsError
+from ..errors import AiInfraOpsError, BackendUnreachable
 from .opslog import OpsEntry
 from .steps import APPLIED, FAILED, SKIPPED, Condition, Step, StepOutcome
 
@@ -56,6 +56,9 @@ def run_plan(backend: Backend, steps: Sequence[Step], *, progress: Progress | No
 
     Returns:
         The run's result with its ops-log entries.
+
+    Raises:
+        BackendUnreachable: the cluster cannot be reached (exit code 3, not a failed step).
     """
     entries: list[OpsEntry] = []
     flows: list[dict[str, Any]] = []
@@ -69,6 +72,8 @@ def run_plan(backend: Backend, steps: Sequence[Step], *, progress: Progress | No
                 outcome = StepOutcome(SKIPPED, f"already true: {cond.detail}", cond.evidence)
             else:
                 outcome = step.apply(backend)
+        except BackendUnreachable:
+            raise   # no step can run without the cluster: the CLI says so once, exit code 3
         except AiInfraOpsError as exc:
             outcome = StepOutcome(FAILED, f"{type(exc).__name__}: {exc}")
         dt = time.perf_counter() - t0
@@ -93,6 +98,8 @@ def plan_status(backend: Backend, steps: Sequence[Step]) -> list[tuple[Step, Con
     for step in steps:
         try:
             cond = step.check(backend)
+        except BackendUnreachable:
+            raise
         except AiInfraOpsError as exc:
             cond = Condition(False, f"cannot check: {exc}")
         out.append((step, cond))

@@ -5,9 +5,10 @@ at fault (camelCase keys, as the user wrote them) so ``spec.load`` can name file
 Checks: label syntax (nodes, namespaces, pools, intents); exactly one control plane; duplicate
 node names / IPs / namespaces / pools / workloads; pod CIDR too small for the nodes; pools
 selecting no node or an unknown node, a node in two pools, pools with different label keys;
-workloads in undeclared namespaces, malformed resource quantities, extended resources that are
-not integers or whose requests differ from limits; a namespace quota smaller than one workload's
-(or all workloads') request; intents naming unknown namespaces or selecting no workload; DNS
+workloads and the chaos pod in undeclared namespaces, with invalid names or malformed resource
+quantities, extended resources that are not integers or whose requests differ from limits; a chaos
+pod that is not a Pod or reuses a workload's name; a namespace quota smaller than one workload's
+(the chaos pod's included, or all of theirs together) request; intents naming unknown namespaces or selecting no workload; DNS
 allows that would resolve a C2C name.
 Called by ``spec.load.load_spec`` and ``spec.load.default_spec``.
 """
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..kube_model import parse_quantity
 from ..kube_model.quantity import format_quantity
-from .kube_rules import label_key_errors, label_value_errors, resource_requirement_errors
+from ..kube_model.yamlio import format_field_path
+from .kube_rules import label_key_errors, label_value_errors, object_name_errors, resource_requirement_errors
 from .zero_trust import fqdn_pattern_matches
 
 if TYPE_CHECKING:
@@ -195,22 +197,30 @@ def _namespaces_and_workloads(spec: PlatformSpec) -> list[Problem]:
         if ns.name in declared:
             out.append(Problem(("namespaces", i, "name"), f"duplicate namespace {ns.name!r}"))
         declared.setdefault(ns.name, i)
-    seen: dict[tuple[str, str, str], int] = {}
-    usage: dict[str, list[tuple[int, dict[str, Fraction]]]] = {}
-    for i, obj in enumerate(spec.workloads):
+    seen: dict[tuple[str, str, str], str] = {}
+    usage: dict[str, list[tuple[str, tuple[str, str, str], dict[str, Fraction]]]] = {}
+    # the chaos pod is created next to the workloads (Phase 2), so the API server judges it alike
+    entries: list[tuple[Path, Any]] = [(("workloads", i), obj) for i, obj in enumerate(spec.workloads)]
+    if spec.chaos_pod is not None:
+        entries.append((("chaosPod",), spec.chaos_pod))
+    for path, obj in entries:
+        where = format_field_path(path)
         if not isinstance(obj, dict) or not obj.get("kind") or not (obj.get("metadata") or {}).get("name"):
-            out.append(Problem(("workloads", i), "a workload needs apiVersion, kind and metadata.name"))
+            out.append(Problem(path, "a workload needs apiVersion, kind and metadata.name"))
             continue
         key = _key(obj)
+        if path == ("chaosPod",) and key[0] != "Pod":
+            out.append(Problem(path + ("kind",), f"the chaos pod must be a Pod, got {key[0]!r}"))
         if key in seen:
-            out.append(Problem(("workloads", i, "metadata", "name"), f"duplicate {key[0]} {key[1]}/{key[2]} (also workloads[{seen[key]}])"))
-        seen.setdefault(key, i)
+            out.append(Problem(path + ("metadata", "name"), f"duplicate {key[0]} {key[1]}/{key[2]} (also {seen[key]})"))
+        seen.setdefault(key, where)
+        out += [Problem(path + ("metadata", "name"), f'Invalid value: "{key[2]}": {e}') for e in object_name_errors(key[0], key[2])]
         if key[1] not in declared and key[1] not in BUILTIN_NAMESPACES:
-            out.append(Problem(("workloads", i, "metadata", "namespace"),
+            out.append(Problem(path + ("metadata", "namespace"),
                                f"namespace {key[1]!r} is not declared under namespaces ({', '.join(declared) or 'none'})"))
         base, cs, inits, replicas = _containers(obj)
-        req = _pod_requests(("workloads", i) + base, cs, inits, out)
-        usage.setdefault(key[1], []).append((i, {k: v * replicas for k, v in req.items()}))
+        req = _pod_requests(path + base, cs, inits, out)
+        usage.setdefault(key[1], []).append((where, key, {k: v * replicas for k, v in req.items()}))
     for i, ns in enumerate(spec.namespaces):
         for hard_key, hard_raw in (ns.quota or {}).items():
             res = _quota_resource(hard_key)
@@ -218,14 +228,13 @@ def _namespaces_and_workloads(spec: PlatformSpec) -> list[Problem]:
                 continue
             hard = parse_quantity(hard_raw)
             total = Fraction(0)
-            for wi, req in usage.get(ns.name, []):
+            for where, k, req in usage.get(ns.name, []):
                 want = req.get(res, Fraction(0))
                 total += want
                 if want > hard:
-                    k = _key(spec.workloads[wi])
                     out.append(Problem(("namespaces", i, "quota", hard_key),
                                        f"ResourceQuota {ns.name}/{ns.quota_name} allows {hard_key}={format_quantity(hard)} but "
-                                       f"workloads[{wi}] ({k[0]} {k[1]}/{k[2]}) requests {format_quantity(want)}"))
+                                       f"{where} ({k[0]} {k[1]}/{k[2]}) requests {format_quantity(want)}"))
             if total > hard and not any(p.path == ("namespaces", i, "quota", hard_key) for p in out):
                 out.append(Problem(("namespaces", i, "quota", hard_key),
                                    f"ResourceQuota {ns.name}/{ns.quota_name} allows {hard_key}={format_quantity(hard)} but the "

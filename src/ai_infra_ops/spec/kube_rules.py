@@ -16,7 +16,8 @@ from typing import Any
 from ..kube_model import parse_quantity
 from ..kube_model.quantity import format_quantity
 
-__all__ = ["is_extended_resource", "label_key_errors", "label_value_errors", "resource_requirement_errors"]
+__all__ = ["is_extended_resource", "label_key_errors", "label_value_errors", "object_name_errors",
+           "resource_requirement_errors"]
 
 _QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 _LABEL_VALUE_FMT = "(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
@@ -75,6 +76,25 @@ def label_value_errors(value: str) -> list[str]:
         errs.append(_regex_error(
             "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
             "start and end with an alphanumeric character", _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
+    return errs
+
+
+def object_name_errors(kind: str, name: str) -> list[str]:
+    """Errors of ``metadata.name`` (apimachinery ``IsDNS1123Subdomain``; a Service name is a DNS-1035
+    label: ``ValidateServiceName``), in the API server's words."""
+    if kind == "Service":
+        fmt = "[a-z]([-a-z0-9]*[a-z0-9])?"
+        errs = ["must be no more than 63 characters"] if len(name) > 63 else []
+        if not re.fullmatch(fmt, name):
+            errs.append(_regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
+                                     "with an alphabetic character, and end with an alphanumeric character", fmt,
+                                     "my-name", "abc-123"))
+        return errs
+    errs = ["must be no more than 253 characters"] if len(name) > 253 else []
+    if not re.fullmatch(_DNS1123_SUBDOMAIN_FMT, name):
+        errs.append(_regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                                 "'-' or '.', and must start and end with an alphanumeric character",
+                                 _DNS1123_SUBDOMAIN_FMT, "example.com"))
     return errs
 
 

@@ -91,6 +91,7 @@ def _validate(doc: Document, file: str) -> PlatformSpec:
         _raise_problems(problems, doc)
         raise   # unreachable: _raise_problems always raises for a non-empty list
     _raise_problems(find_problems(spec), doc)
+    spec._source = doc
     return spec
 
 

@@ -13,12 +13,13 @@ import ipaddress
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..catalog import GpuModel, get_model
-from ..errors import UserInputError
+from ..errors import Location, UserInputError
 from ..kube_model import LabelSelector, parse_quantity
+from ..kube_model.yamlio import Document, format_field_path
 from . import defaults as d
 from .zero_trust import ZeroTrustSpec
 
@@ -351,6 +352,8 @@ class PlatformSpec(SpecModel):
     chaos_pod: dict[str, Any] | None = Field(default_factory=d.chaos_pod)
     zero_trust: ZeroTrustSpec = Field(default_factory=ZeroTrustSpec)
     world: WorldSpec = Field(default_factory=WorldSpec)
+    #: the YAML document the spec was read from (``spec.load``), for :meth:`location`
+    _source: Any = PrivateAttr(default=None)
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -372,7 +375,24 @@ class PlatformSpec(SpecModel):
             self.kubernetes_patch = p
         return self
 
+    def __eq__(self, other: object) -> bool:
+        # the field values are the spec; where it was read from (``_source``) is not
+        if not isinstance(other, PlatformSpec):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
     # ---- helpers used by render, pipeline and the twin -------------------------------------
+    def location(self, path: tuple[str | int, ...]) -> Location:
+        """Where the field at YAML path ``path`` (camelCase keys) was written: file, line, column
+        and field, so a later check (e.g. the pipeline's schema check of the workloads) can name
+        them like ``spec.load`` does. A spec built in code or the built-in default has no lines."""
+        src: Document | None = self._source
+        if src is not None:
+            return src.location(path)
+        return Location(file="<built-in default>", field=format_field_path(path) or None)
+
     def workers(self) -> list[NodeSpec]:
         """Worker nodes in spec order."""
         return [n for n in self.nodes if n.role == "worker"]

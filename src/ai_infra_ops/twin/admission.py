@@ -119,7 +119,27 @@ def _walk(defs: dict[str, Any], schema: dict[str, Any], value: Any, path: tuple[
         return None
     if types and types <= {"object", "array", "null"}:
         return path, f"expected {sorted(types - {'null'})[0]}, got {type(value).__name__}"
+    want = types - {"null"}
+    if len(want) == 1 and not _scalar_fits(next(iter(want)), value):
+        # the API server's JSON decoder: `json: cannot unmarshal number into Go struct field ... of type string`
+        got = "bool" if isinstance(value, bool) else "number" if isinstance(value, (int, float)) else "string"
+        return path, (f"json: cannot unmarshal {got} into field of type {next(iter(want))}"
+                      + (f' (quote it: "{str(value).lower() if isinstance(value, bool) else value}")'
+                         if want == {"string"} else ""))
     return None
+
+
+def _scalar_fits(want: str, value: Any) -> bool:
+    """Does a YAML scalar decode into an OpenAPI ``type`` (Quantity/IntOrString have no single type)?"""
+    if want == "string":
+        return isinstance(value, str)
+    if want == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if want == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if want == "boolean":
+        return isinstance(value, bool)
+    return True
 
 
 def _fail(doc: Document | None, path: tuple[Any, ...], message: str) -> ManifestError:

@@ -266,6 +266,24 @@ def print_json(value: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
+class _KubectlYamlDumper(yaml.SafeDumper):
+    """Strings as kubectl's go-yaml v2 writes them: multi-line text as a ``|`` block (the
+    ``last-applied-configuration`` annotation), strings that would read back as another type
+    (``resourceVersion: "1295"``, ``""``, ``"true"``) in double quotes."""
+
+
+def _kubectl_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    if dumper.resolve(yaml.ScalarNode, data, (True, False)) != "tag:yaml.org,2002:str":  # type: ignore[no-untyped-call]
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_KubectlYamlDumper.add_representer(str, _kubectl_str)
+
+
 def print_yaml(value: Any) -> str:
     """``kubectl -o yaml``: sorted keys, 2-space indent, sequences not indented under their key."""
-    return yaml.safe_dump(value, sort_keys=True, default_flow_style=False, allow_unicode=True, width=10**6)
+    return yaml.dump(value, Dumper=_KubectlYamlDumper, sort_keys=True, default_flow_style=False,
+                     allow_unicode=True, width=10**6)

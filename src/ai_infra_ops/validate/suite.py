@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..backend import Backend
-from ..errors import AiInfraOpsError
+from ..errors import AiInfraOpsError, BackendUnreachable
 from .checks import FAIL, CheckResult, summarize
 from .connectivity import connectivity_checks
 from .evidence import allocatable, node_ready
@@ -132,6 +132,8 @@ def run_validation(backend: Backend, spec: Any, *, groups: tuple[str, ...] = ("c
             continue
         try:
             results += fn()
+        except BackendUnreachable:
+            raise   # not a failed check: the CLI reports the cluster unreachable (exit code 3)
         except AiInfraOpsError as exc:  # a backend error is a failed group, never a traceback
             results.append(CheckResult(f"{group}-error", group, f"{group} checks", FAIL, f"{type(exc).__name__}: {exc}"))
     return ValidationReport(backend=backend.name, capabilities=tuple(sorted(backend.capabilities())),

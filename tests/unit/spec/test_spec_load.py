@@ -79,8 +79,20 @@ BAD = [
      "        spec:\n          containers:\n            - name: m\n              image: x\n"
      "              resources: {limits: {nvidia.com/gpu: 1}}\nzeroTrust: {grpcAllow: [], httpAllow: []}\n",
      4, 7, "namespaces[0].quota.requests.nvidia.com/gpu", "workloads[0] (Deployment gpu/model-server) requests 1"),
-    ("quota-below-sum", "namespaces:\n  - name: gpu\n    quota:\n      requests.nvidia.com/gpu: '1'\n",
+    ("quota-below-sum", "namespaces:\n  - name: gpu\n    quota:\n      requests.nvidia.com/gpu: '1'\nchaosPod: null\n",
      4, 7, "namespaces[0].quota.requests.nvidia.com/gpu", "the workloads in gpu request 2 together"),
+    # the chaos pod is created next to the workloads: quota admission would refuse it mid-`up`
+    ("quota-below-chaos-pod", "namespaces:\n  - name: gpu\n    quota: {requests.nvidia.com/gpu: 24}\n",
+     3, 13, "namespaces[0].quota.requests.nvidia.com/gpu", "but chaosPod (Pod gpu/cudatestpodchaos) requests 48"),
+    ("chaos-pod-non-integer-gpu", "chaosPod:\n  apiVersion: v1\n  kind: Pod\n  metadata: {name: chaos, namespace: gpu}\n"
+     "  spec:\n    containers:\n      - name: c\n        image: x\n        resources: {limits: {nvidia.com/gpu: 4.5}}\n",
+     9, 30, "chaosPod.spec.containers[0].resources.limits.nvidia.com/gpu", 'Invalid value: "4.5": must be an integer'),
+    ("chaos-pod-duplicate-name", "chaosPod:\n  apiVersion: v1\n  kind: Pod\n  metadata: {name: cudatestpod, namespace: gpu}\n"
+     "  spec: {containers: [{name: c, image: x}]}\n",
+     4, 14, "chaosPod.metadata.name", "duplicate Pod gpu/cudatestpod (also workloads[0])"),
+    ("workload-bad-name", "workloads:\n  - apiVersion: v1\n    kind: Pod\n    metadata: {name: Bad_Name, namespace: gpu}\n"
+     "    spec: {containers: [{name: c, image: x}]}\nzeroTrust: {grpcAllow: [], httpAllow: []}\n",
+     4, 16, "workloads[0].metadata.name", 'Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain'),
     ("intent-unknown-namespace", "zeroTrust:\n  workloadNamespaces: [gpu, ml]\n",
      2, 29, "zeroTrust.workloadNamespaces[1]", "unknown namespace 'ml'; declared namespaces: gpu"),
     ("grpc-intent-unknown-namespace", "zeroTrust:\n  grpcAllow:\n    - namespace: ml\n      from: {app: a}\n      to: {app: b}\n"
@@ -190,7 +202,7 @@ def test_round_trip_default(tmp_path: Path) -> None:
      lambda s: [n.name for n in s.pool_nodes(s.gpu_pools[0])] == ["node02"]),
     ("gpuPools:\n  - {name: amd, model: mi300x}\n", lambda s: s.fake_gpu_operator_values()["topology"]["nodePools"]["amd"]["otherDevices"] == [{"name": "amd.com/gpu", "count": 8}]),
     ("zeroTrust:\n  dnsAllow: ['*.svc.cluster.local']\n", lambda s: [e.fqdn for e in s.zero_trust.egress_allow] == ["api.openai.com", "huggingface.co"]),
-    ("namespaces:\n  - name: gpu\n    quota: {requests.nvidia.com/gpu: 24}\n", lambda s: s.namespaces[0].quota == {"requests.nvidia.com/gpu": "24"}),
+    ("namespaces:\n  - name: gpu\n    quota: {requests.nvidia.com/gpu: 64}\n", lambda s: s.namespaces[0].quota == {"requests.nvidia.com/gpu": "64"}),
     ("nodes:\n  - {name: cp01, role: control-plane, ip: 192.168.64.10, labels: {a: 1}}\n  - {name: node01, ip: 192.168.64.11}\n"
      "  - {name: node02, ip: 192.168.64.12}\n  - {name: node03, ip: 192.168.64.13}\n",
      lambda s: s.nodes[0].labels == {"a": "1"} and s.nodes[1].cpu == "4"),

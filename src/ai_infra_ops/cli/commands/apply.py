@@ -7,6 +7,7 @@ import argparse
 import sys
 from typing import Any
 
+from ...errors import Location, ManifestError
 from ...kube_model import load_documents, load_yaml_text
 from ...kube_model.yamlio import flatten_list
 from ...twin.admission import embedded_yaml_error
@@ -43,6 +44,10 @@ def read_documents(paths: list[str]) -> list[Any]:
 
 def run(ctx: Any, args: argparse.Namespace) -> int:
     docs = read_documents(args.filename)
+    if not docs:
+        # kubectl: "error: no objects passed to apply" (an empty file or directory is a mistake)
+        raise ManifestError("no objects passed to apply (expected YAML or JSON Kubernetes objects)",
+                            Location(file=", ".join(args.filename)))
     for d in docs:
         err = embedded_yaml_error(d)
         if err is not None:
@@ -53,6 +58,11 @@ def run(ctx: Any, args: argparse.Namespace) -> int:
                 md = d.value.setdefault("metadata", {})
                 if isinstance(md, dict) and not md.get("namespace"):
                     md["namespace"] = args.namespace
+                elif isinstance(md, dict) and md.get("namespace") != args.namespace:
+                    # kubectl refuses rather than silently applying to the file's namespace
+                    raise ManifestError(f'the namespace from the provided object "{md["namespace"]}" does not match the '
+                                        f'namespace "{args.namespace}"; pass --namespace={md["namespace"]} or drop -n',
+                                        d.location(("metadata", "namespace")))
     backend = ctx.backend(ctx.load_spec())
     dry = args.dry_run != "none"
     suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(args.dry_run, "")

@@ -56,7 +56,7 @@ def _helm_values(args: argparse.Namespace) -> dict[str, Any] | None:
         try:
             values = _merge(values, parse_set_args(args.set_args))
         except ValueError as exc:
-            raise UserInputError(f"--set: {exc}", Location(field="--set")) from exc
+            raise UserInputError(str(exc), Location(field="--set")) from exc
     return values
 
 

@@ -8,18 +8,19 @@ from typing import Any
 from ...twin.describe import describe_node, describe_object, describe_pod
 from ...twin.describe_workloads import describe_deployment, describe_replicaset
 from ...twin.kinds import resolve_kind
-from .get import backend_now
+from .get import backend_now, split_type_name
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("describe", help="show an object in detail like kubectl describe")
-    p.add_argument("kind", help="resource type: node, pod, deployment, ...")
+    p.add_argument("kind", help="resource type: node, pod, deployment, ... (or TYPE/NAME)")
     p.add_argument("names", nargs="*", help="object names (default: all of that kind)")
     p.add_argument("-n", "--namespace", default=None, help="namespace (default: default)")
     p.set_defaults(func=run)
 
 
 def run(ctx: Any, args: argparse.Namespace) -> int:
+    args.kind, args.names = split_type_name(args.kind, args.names)
     info = resolve_kind(args.kind)
     backend = ctx.backend(ctx.load_spec())
     ns = (args.namespace or "default") if info.namespaced else None

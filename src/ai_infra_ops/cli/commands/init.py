@@ -51,7 +51,11 @@ def run(ctx: Any, args: argparse.Namespace) -> int:
         raise UserInputError("is a directory; give a file name", Location(str(out)))
     if out.exists() and not args.force:
         raise UserInputError("file exists; use --force to overwrite it", Location(str(out)))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:   # a read-only or impossible parent (/proc/x), a file in the way
+        raise UserInputError(f"cannot write: {exc.strerror or exc}; expected a writable file path for -o",
+                             Location(str(out))) from exc
     print(f"wrote {out} ({summary}" + (")" if args.schema else ""), file=ctx.out)
     return 0

@@ -8,6 +8,7 @@ connections per pod pair (json, csv or grouped text). Engine: ``ai_infra_ops.pol
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any
 
 from ...errors import UserInputError
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c = ps.add_parser("check", help="validate policies as Cilium does (exit 2 if any is invalid)")
     c.add_argument("-f", "--file", action="append", required=True, metavar="FILE")
     c.set_defaults(func=run_check)
-    t = ps.add_parser("trace", help="would SRC reach DST on PORT/PROTO, and why")
+    t = ps.add_parser("trace", help="would SRC reach DST on PORT/PROTO, and why (exit 0 allowed, 1 denied)")
     g = t.add_mutually_exclusive_group(required=True)
     g.add_argument("--src", metavar="NS/POD")
     g.add_argument("--src-labels", metavar="K=V,...")
@@ -49,7 +50,7 @@ def run_check(ctx: Any, args: argparse.Namespace) -> int:
     docs = load_documents(list(args.file))
     _, errors = parse_policies(docs)
     bad = {e.message.split(": ", 1)[0]: e for e in errors}
-    n = 0
+    n = invalid = 0
     for d in docs:
         v = d.value
         if not isinstance(v, dict) or v.get("kind") not in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "NetworkPolicy"):
@@ -57,13 +58,41 @@ def run_check(ctx: Any, args: argparse.Namespace) -> int:
         n += 1
         ref = policy_ref(v)
         e = bad.get(ref.display())
-        if e is None:
+        unknown = _unknown_cilium_field(d) if e is None else None
+        if e is None and unknown is None:
             print(f"{ref.display()}: OK", file=ctx.out)
-        else:
+            continue
+        invalid += 1
+        if e is None and unknown is not None:
+            # the CRD's structural schema: kubectl apply (strict field validation) refuses the typo,
+            # which would otherwise leave a rule that silently does nothing (`egres:`)
+            field, loc = unknown
+            print(f'{ref.display()}: INVALID: unknown field "{field}" (CiliumNetworkPolicy CRD schema) ({loc.render()})',
+                  file=ctx.out)
+        elif e is not None:
             where = e.location.render()
             print(f"{ref.display()}: INVALID: {e.message.split(': ', 1)[1]}" + (f" ({where})" if where else ""), file=ctx.out)
-    print(f"{n} policies, {len(errors)} invalid" + (" (rejected by Cilium; the others would be enforced)" if errors else ""), file=ctx.out)
-    return 2 if errors else 0
+    if n == 0:   # a wrong or empty file must not read as "all policies valid"
+        raise UserInputError(f"no CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy or NetworkPolicy in {', '.join(args.file)}")
+    print(f"{n} policies, {invalid} invalid" + (" (rejected by Cilium; the others would be enforced)" if invalid else ""), file=ctx.out)
+    return 2 if invalid else 0
+
+
+def _unknown_cilium_field(doc: Any) -> tuple[str, Any] | None:
+    """The first field a CNP/CCNP's CRD schema does not declare (``spec.egres``), with its location."""
+    import re
+
+    from ...kube_model.yamlio import format_field_path, parse_field_path
+    from ...render.validation import validate_object
+
+    if doc.value.get("kind") == "NetworkPolicy":
+        return None
+    for field, message in validate_object(doc.value):
+        m = re.fullmatch(r"Additional properties are not allowed \('([^']+)' was unexpected\)", message)
+        if m:
+            path = (parse_field_path(field) if field else ()) + (m.group(1),)
+            return format_field_path(path), doc.location(path)
+    return None
 
 
 def _objects(files: list[str]) -> list[Any]:
@@ -123,6 +152,17 @@ def run_trace(ctx: Any, args: argparse.Namespace) -> int:
     proto = (proto or "TCP").upper()
     src = _endpoint(args.src, args.src_labels, args.src_namespace)
     dst = _endpoint(args.dst, args.dst_labels, args.dst_namespace)
+    for flag, ep in (("--src", src), ("--dst", dst)):
+        if ep.kind == "pod" and ep.ref not in eng.pods:
+            where = f"in {', '.join(args.file)}" if args.file else "in the twin (see `get pods -A`)"
+            raise UserInputError(f"{flag}: unknown pod {ep.ref!r}: no such pod {where}")
+    if re.fullmatch(r"[+-]?\d+", port_s.strip()):
+        # a port is 1-65535 (TCP/UDP/SCTP); for ICMP the number is the echo type, 0-255
+        low, high = (0, 255) if proto.startswith("ICMP") else (1, 65535)
+        if not low <= int(port_s) <= high:
+            raise UserInputError(f"--dport: port {port_s.strip()} is out of range; expected {low}-{high} for {proto} "
+                                 "(e.g. 80/TCP, 53/UDP, 8/ICMP)")
+        port_s = str(int(port_s))
     try:
         port = resolve_port(eng, dst.ref, port_s, proto)
     except ValueError as exc:
@@ -142,12 +182,13 @@ def run_matrix(ctx: Any, args: argparse.Namespace) -> int:
 
     try:
         objs: list[Any] = load_objects_fast(args.file)
-    except Exception:  # unreadable/broken YAML: reload with positions for a precise error
+        if any(isinstance(o, dict) and "kind" not in o and isinstance(o.get("objects"), list) for o in objs):
+            objs = _objects(args.file)   # a conformance case: its objects
+    except Exception:  # a directory, unreadable/broken YAML: reload with positions for a precise error
         objs = _objects(args.file)
-        if not objs:
-            raise ManifestError("no objects in the given files") from None
-    if any("kind" not in o and isinstance(o.get("objects"), list) for o in objs):
-        objs = _objects(args.file)
+    if not objs:
+        raise ManifestError(f"no objects in {', '.join(args.file)}; expected namespaces, pods and policies "
+                            "(kubectl get -o yaml form)")
     eng, errors = engine_from_objects(objs)
     for e in errors:
         print(f"warning: {e} (policy rejected, not enforced)", file=ctx.err)

@@ -3,7 +3,8 @@
 Renders the spec (``render.render_all``), writes each artifact under DIR (only files whose bytes
 differ are rewritten; scripts get mode 0755), prints one line per file, then validates every
 YAML artifact (``render.validate_artifacts``: Kubernetes OpenAPI schemas of the spec's version,
-the CiliumNetworkPolicy schema, kubeadm field checks). Exit 1 when any artifact fails validation.
+the CiliumNetworkPolicy schema, kubeadm field checks). Exit 1 when any artifact fails validation;
+exit 2, before anything is written, for a spec workload or chaos pod the API server would refuse.
 ``--check`` writes nothing: it fails (exit 1) when DIR is not byte-identical to a fresh render
 (CI drift check). The same spec always renders byte-identical files.
 """
@@ -47,8 +48,9 @@ def write_artifacts(artifacts: list[Any], out_dir: Path) -> list[tuple[str, str]
                 target.write_bytes(data)
                 status = "wrote"
             target.chmod(a.mode)
-        except (NotADirectoryError, IsADirectoryError, PermissionError) as exc:
-            raise UserInputError(f"cannot write: {exc.strerror or exc}", Location(str(target))) from exc
+        except OSError as exc:   # a missing or read-only parent (/proc/x), a file in the way, a full disk
+            raise UserInputError(f"cannot write: {exc.strerror or exc}; expected a writable directory for --out",
+                                 Location(str(target))) from exc
         results.append((a.path, status))
     return results
 
@@ -57,7 +59,10 @@ def run(ctx: Any, args: argparse.Namespace) -> int:
     from ...render import render_all, validate_artifacts
     from ...render.validation import kubernetes_schema_version
 
+    from ...pipeline.preflight import check_spec_objects
+
     spec = ctx.load_spec()
+    check_spec_objects(spec)   # a workload the API server would refuse: spec file:line, nothing written
     secret = b""
     if args.token_secret_file:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 from ...errors import ManifestError
 from ...kube_model import load_yaml_file
 from ...twin.scheduler import run_case
+from .probe import CASE_KEYS
 from ...twin.scheduler.cases import CaseOutcome, check_expectations
 
 
@@ -43,6 +44,13 @@ def run(ctx: Any, args: argparse.Namespace) -> int:
         raise ManifestError("expected one YAML document holding a case (name, objects, expect_schedule)",
                             docs[0].location() if docs else None)
     doc = docs[0]
+    # a file that is not a case (a manifest, a spec) must not "pass" with nothing scheduled
+    for key in doc.value:
+        if key not in CASE_KEYS:
+            raise ManifestError(f"unknown key (a case has: {', '.join(sorted(CASE_KEYS))}; see FORMAT.md)",
+                                doc.location((key,)))
+    if "objects" not in doc.value:
+        raise ManifestError("a case needs `objects:` (the Nodes and Pods to schedule)", doc.location())
     outcomes = run_case(doc.value, doc, seed=args.seed)
     if args.output == "json":
         ctx.out.write(json.dumps([o.to_dict() for o in outcomes], indent=2) + "\n")

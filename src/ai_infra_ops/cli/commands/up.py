@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..context import Context
+from ..context import Context, state_dir_error
 
 SECRET_FILE = "install-secret"
 
@@ -42,9 +42,12 @@ def install_secret(state_dir: Path) -> tuple[bytes, bool]:
 
 def save_secret(state_dir: Path, value: bytes) -> None:
     path = Path(state_dir) / SECRET_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(value)
-    path.chmod(0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(value)
+        path.chmod(0o600)
+    except OSError as exc:
+        raise state_dir_error(Path(state_dir), exc) from None
 
 
 def cluster_addons(ctx: Context, spec: Any) -> list[dict[str, Any]]:
