@@ -10,6 +10,7 @@ Flows cross it as Hubble flow dicts, exactly as ``hubble observe -o json`` shows
 """
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -109,7 +110,7 @@ class Backend(Protocol):
         """Subset of {"objects", "scheduling", "network", "flows", "gpu"}."""
         ...
 
-    def apply(self, objects: list[KubeObject], *, dry_run: bool = False) -> list[ApplyResult]:
+    def apply(self, objects: builtins.list[KubeObject], *, dry_run: bool = False) -> builtins.list[ApplyResult]:
         """Create or update objects (server-side apply); all-or-nothing on admission errors."""
         ...
 
@@ -132,8 +133,9 @@ class Backend(Protocol):
         """Wait until ``predicate(object)`` holds (watch/poll on a real cluster; immediate in the twin)."""
         ...
 
-    def events(self, namespace: str | None = None, involved_name: str | None = None) -> list[KubeObject]: ...
+    # ``builtins.list``: inside this class ``list`` is the method above.
+    def events(self, namespace: str | None = None, involved_name: str | None = None) -> builtins.list[KubeObject]: ...
 
     def probe(self, request: ProbeRequest) -> ProbeResult: ...
 
-    def observe(self, query: FlowQuery) -> list[FlowDict]: ...
+    def observe(self, query: FlowQuery) -> builtins.list[FlowDict]: ...
