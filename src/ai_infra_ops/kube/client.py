@@ -24,7 +24,8 @@ import httpx2 as httpx
 from lightkube.config import client_adapter
 from lightkube.config.kubeconfig import KubeConfig
 
-from ..errors import BackendError
+from ..errors import BackendError, Location, UserInputError
+from ..kube_model import load_yaml_file
 from .errors import NotFound, is_typed_patch_error, translate_status, unreachable
 
 FIELD_MANAGER = "ai-infra-ops"
@@ -77,12 +78,14 @@ class KubeClient:
                  transport: httpx.BaseTransport | None = None, timeout_s: float = 30.0,
                  max_retries: int = 5, sleep: Callable[[float], None] = time.sleep,
                  pool_size: int = 20) -> None:
+        _check_kubeconfig_shape(Path(kubeconfig))
         try:
             config = KubeConfig.from_file(str(kubeconfig)).get(context)
         except Exception as exc:  # lightkube raises ConfigError/KeyError/OSError for bad files
-            raise BackendError(f"cannot use kubeconfig {kubeconfig}: {exc}") from exc
+            raise UserInputError(f"not a usable kubeconfig: {exc}", Location(file=str(kubeconfig))) from exc
         if config is None:
-            raise BackendError(f"kubeconfig {kubeconfig} has no usable context")
+            raise UserInputError("no usable context (set current-context or pass a context)",
+                                 Location(file=str(kubeconfig), field="current-context"))
         self.config = config
         self.server = str(config.cluster.server).rstrip("/")
         params = client_adapter.ConnectionParams(timeout=httpx.Timeout(timeout_s), trust_env=False,
@@ -203,6 +206,23 @@ class KubeClient:
                 if want in (info.kind.lower(), info.plural, info.singular) or want in info.short_names:
                     return info
         return None
+
+
+def _check_kubeconfig_shape(path: Path) -> None:
+    """A kubeconfig is a YAML mapping with ``clusters``, ``contexts`` and ``users`` lists; say which
+    part is missing instead of letting the client library fail with an attribute error.
+
+    Raises:
+        UserInputError: the file is empty, not YAML, or lacks one of the three lists (exit 2).
+    """
+    docs = load_yaml_file(path)  # ManifestError (file:line:col) for unreadable or broken YAML
+    if not docs or not isinstance(docs[0].value, dict):
+        raise UserInputError("empty or not a mapping; expected a kubeconfig (apiVersion: v1, kind: Config)",
+                             Location(file=str(path)))
+    doc = docs[0]
+    for key in ("clusters", "contexts", "users"):
+        if not isinstance(doc.value.get(key), list) or not doc.value.get(key):
+            raise UserInputError(f"expected a non-empty list of {key}", doc.location((key,)))
 
 
 def _json_or_none(resp: httpx.Response) -> Any:
