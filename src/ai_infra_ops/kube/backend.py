@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backend import ApplyResult, FlowDict, FlowQuery, KubeObject, ProbeRequest, ProbeResult, WaitResult
-from ..errors import BackendError
+from ..errors import BackendError, UserInputError
 from .apply import apply_objects
 from .client import KubeClient, ResourceInfo
 from .errors import NotFound
@@ -172,6 +172,7 @@ class KubeBackend:
 
     def observe(self, query: FlowQuery) -> builtins.list[FlowDict]:
         if self.relay is None:
-            raise BackendError("no Hubble Relay configured: flows need --hubble-relay HOST:PORT "
-                               "(e.g. a port-forward to hubble-relay 4245)")
+            # A missing option is the user's to fix (exit 2), not a cluster failure.
+            raise UserInputError("no Hubble Relay configured: flows from a real cluster need --hubble-relay HOST:PORT "
+                                 "(e.g. a port-forward to hubble-relay 4245)")
         return self.relay.flows(query)

@@ -47,3 +47,11 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["--kubeconfig", str(unreachable), "get", "nodes"]) == 3
     err = capsys.readouterr().err
     assert "cluster unreachable" in err and "Traceback" not in err
+
+
+def test_observe_without_relay_is_user_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kc = tmp_path / "kubeconfig"
+    kc.write_text("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+                  + GOOD_TAIL)
+    assert main(["--kubeconfig", str(kc), "observe"]) == 2
+    assert "--hubble-relay" in capsys.readouterr().err
