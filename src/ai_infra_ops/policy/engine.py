@@ -19,7 +19,7 @@ from typing import Any
 from ..errors import PolicyError
 from .endpoints import Decision, Endpoint, FlowDecision, L7Verdict
 from .identities import Identity, IdentityRegistry
-from .l7 import to_fqdn
+from ..kube_model.dnsnames import to_fqdn
 from .labels import pod_identity_labels
 from .policymap import Lookup, PolicyMap, compute_map
 from .repository import Repository

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-# pkg/fqdn/matchpattern: allowed DNS characters for '*' inside a label
-_DNS_CHARS = r"[-a-zA-Z0-9_]"
+from ..kube_model.dnsnames import pattern_regex, to_fqdn
 
 _GO_ERRORS = (  # Python re error text -> Go regexp/syntax ErrorCode text
     ("unterminated character set", "missing closing ]"),
@@ -118,30 +117,6 @@ class DNSRule:
 
     def render(self) -> str:
         return f"matchName={self.match_name}" if self.match_name else f"matchPattern={self.match_pattern}"
-
-
-def to_fqdn(name: str) -> str:
-    """Lower-case, fully qualified (trailing dot), as the DNS proxy compares names."""
-    n = name.strip().lower()
-    return n if n.endswith(".") else n + "."
-
-
-@lru_cache(maxsize=4096)
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """``matchPattern`` -> anchored regex (``pkg/fqdn/matchpattern``).
-
-    ``*`` alone matches every name; ``**.`` as a prefix matches one or more labels; ``*`` elsewhere
-    matches zero or more DNS characters within one label.
-    """
-    p = to_fqdn(pattern)
-    if p == "*.":
-        return re.compile(r"(" + _DNS_CHARS + r"+\.)+|\.")
-    prefix = ""
-    if p.startswith("**."):
-        prefix = r"(" + _DNS_CHARS + r"+\.)+"
-        p = p[3:]
-    body = "".join(_DNS_CHARS + "*" if ch == "*" else re.escape(ch) for ch in p)
-    return re.compile(prefix + body)
 
 
 def fqdn_matches(match_name: str, match_pattern: str, name: str) -> bool:

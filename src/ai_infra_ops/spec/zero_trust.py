@@ -48,6 +48,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from ..kube_model.dnsnames import pattern_matches, pattern_regex
+
 from .defaults import default_zero_trust
 
 __all__ = [
@@ -58,35 +60,17 @@ __all__ = [
 # Characters Cilium allows in matchName/matchPattern (api/fqdn.go: allowedMatchNameChars, allowedPatternChars).
 _NAME_RE = re.compile(r"^[-a-zA-Z0-9_.]+\.?$")
 _PATTERN_RE = re.compile(r"^[-a-zA-Z0-9_.*]+\.?$")
-_DNS_CHARS = "[-a-zA-Z0-9_]"
 
 
 def fqdn_pattern_regex(pattern: str) -> re.Pattern[str]:
-    """Cilium's ``matchPattern`` as a compiled regular expression over lower-case FQDNs.
-
-    Mirrors cilium/cilium: pkg/fqdn/matchpattern/matchpattern.go (``ToAnchoredRegexp``): the name
-    is lower-cased and made fully qualified; ``*`` alone matches everything; a leading ``**.``
-    matches one or more labels; every other ``*`` matches ``[-a-zA-Z0-9_]*``.
-    """
-    p = pattern.strip().lower()
-    if not p.endswith("."):
-        p += "."
-    if p == "*.":
-        return re.compile(r"^(" + _DNS_CHARS + r"+\.)+$|^\.$")
-    prefix = ""
-    if p.startswith("**."):
-        prefix = r"(" + _DNS_CHARS + r"+\.)+"
-        p = p[3:]
-    body = "".join(_DNS_CHARS + "*" if ch == "*" else re.escape(ch) for ch in p)
-    return re.compile("^" + prefix + body + "$")
+    """Cilium's ``matchPattern`` as an anchored regular expression over lower-case FQDNs
+    (one implementation with the policy engine: ``kube_model.dnsnames``)."""
+    return re.compile("^(?:" + pattern_regex(pattern).pattern + ")$")
 
 
 def fqdn_pattern_matches(pattern: str, name: str) -> bool:
     """Whether a Cilium ``matchPattern`` matches ``name`` (case-insensitive, trailing dot optional)."""
-    n = name.strip().lower()
-    if not n.endswith("."):
-        n += "."
-    return bool(fqdn_pattern_regex(pattern).match(n))
+    return pattern_matches(pattern, name)
 
 
 class _ZtModel(BaseModel):
