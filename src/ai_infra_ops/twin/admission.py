@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AdmissionError, Location, ManifestError
+from ..kube_model.cilium_crd import crd_schema
 from ..kube_model import parse_quantity
 from ..kube_model.quantity import format_quantity
 from ..kube_model.yamlio import Document, format_field_path
@@ -149,6 +150,9 @@ def _fail(doc: Document | None, path: tuple[Any, ...], message: str) -> Manifest
     return ManifestError(message, loc)
 
 
+_CILIUM_SCHEMAS = {k: crd_schema(k) for k in ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")}
+
+
 def validate_object(obj: Any, doc: Document | None = None, *, kube_minor: str = "1.35") -> None:
     """Check one object the way the API server decodes and validates it.
 
@@ -179,8 +183,11 @@ def validate_object(obj: Any, doc: Document | None = None, *, kube_minor: str = 
                     "characters, '-' or '.', and must start and end with an alphanumeric character")
     defs, gvk = _schema_defs(kube_minor)
     dname = gvk.get((str(av), kind))
-    if dname is not None:
-        bad = _walk(defs, defs[dname], obj, ())
+    schema = defs.get(dname) if dname is not None else _CILIUM_SCHEMAS.get(kind)
+    if schema is not None:
+        # Cilium kinds: the CRD's structural schema. kubectl >= 1.27 asks for strict server-side
+        # field validation by default, so the API server refuses unknown fields of CRs too.
+        bad = _walk(defs, schema, obj, ())
         if bad is not None:
             path, msg = bad
             if msg == "unknown field":

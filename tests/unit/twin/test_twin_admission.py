@@ -105,3 +105,17 @@ def test_seed_broken_configmap_is_reported_with_inner_position() -> None:
 def test_valid_embedded_yaml_passes() -> None:
     doc = load_yaml_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  t.yml: |\n    a: 1\n", "c.yaml")[0]
     assert embedded_yaml_error(doc) is None
+
+
+@pytest.mark.parametrize(("body", "needle", "line"), [
+    ("spec:\n  endpointSelector: {}\n  egres:\n    - toEntities: [world]\n", 'unknown field "spec.egres"', 6),
+    ("spec:\n  endpointSelector: {}\n  egress:\n    - toFQDN: [{matchName: x.io}]\n", 'unknown field "spec.egress[0].toFQDN"', 7),
+], ids=["top-level-typo", "peer-typo"])
+def test_cilium_policy_unknown_fields_are_refused(body: str, needle: str, line: int) -> None:
+    """kubectl's default strict field validation makes the API server refuse unknown CR fields."""
+    text = "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: p, namespace: default}\n" + body
+    doc = load_yaml_text(text, "cnp.yaml")[0]
+    with pytest.raises(ManifestError) as info:
+        validate_object(doc.value, doc)
+    assert needle in str(info.value)
+    assert f"cnp.yaml:{line}:" in str(info.value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cilium import crd, crd_schema, json_schema, structural_problems
+from ...kube_model.cilium_crd import crd, crd_schema, json_schema, structural_problems
 
 CILIUM_KINDS = ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy")
 
