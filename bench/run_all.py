@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["bench_spec.py", "bench_schedule.py", "bench_policy.py", "bench_observe.py", "bench_up.py"]
+ORDER = ["bench_spec.py", "bench_schedule.py", "bench_twin_fleet.py", "bench_policy.py", "bench_observe.py", "bench_up.py"]
 
 
 def main(argv: list[str]) -> int:
