@@ -137,8 +137,9 @@ def _lxc(ep: Mapping[str, Any], ip: str) -> dict[str, Any]:
     return {"index": 10 + int(ep.get("ID", 0)) % 1000, "name": "lxc" + digest[:11]}
 
 
-# (flags, is_reply) of the packets a short TCP connection shows: handshake, one request and
-# response, close (``bpf/lib/trace.h``: reported because they open or change the flags).
+# (flags, is_reply) of the packets of a short TCP connection: handshake, one request and
+# response, close. ``packets`` keeps those that are reported (``bpf/lib/trace.h``: because they
+# open the connection or change the flags seen in their direction).
 _TCP_OPEN = (({"SYN": True}, False), ({"SYN": True, "ACK": True}, True), ({"ACK": True}, False))
 _TCP_DATA = (({"PSH": True, "ACK": True}, False), ({"PSH": True, "ACK": True}, True))
 _TCP_CLOSE = (({"FIN": True, "ACK": True}, False), ({"FIN": True, "ACK": True}, True), ({"ACK": True}, False))
@@ -360,8 +361,16 @@ class DatapathBuilder:
         if proto == "TCP":
             groups = [_TCP_OPEN] + ([_TCP_DATA] if data else []) + [_TCP_CLOSE]
             pkts = []
+            # Monitor aggregation >= medium (bpf/lib/conntrack.h __ct_update_timeout): a trace is
+            # reported for the first packet of each direction and for packets that add TCP flags
+            # to those already seen in that direction (within the 5 s report interval), so the
+            # closing bare ACK, whose flags the sender has already shown, leaves no trace event.
+            seen: dict[bool, set[str]] = {}
             for group in groups:
                 for flags, is_rep in group:
+                    if self.aggregation != "none" and is_rep in seen and set(flags) <= seen[is_rep]:
+                        continue
+                    seen.setdefault(is_rep, set()).update(flags)
                     a, b = (src, dst) if not is_rep else (dst, src)
                     ports = (sport, dport) if not is_rep else (dport, sport)
                     ordered = canonical(dict(flags), "TCPFlags")

@@ -36,13 +36,12 @@ def test_tcp_allowed_cross_node_handshake(builder: FlowBuilder) -> None:
         ("default/node02", "to-endpoint", "FORWARDED", False),
         ("default/node02", "to-overlay", "FORWARDED", True),
         ("default/node01", "to-endpoint", "FORWARDED", True),
-        ("default/node01", "to-overlay", "FORWARDED", False),
-        ("default/node02", "to-endpoint", "FORWARDED", False),
     ]
+    # The closing bare ACK adds no flag to its direction: no trace under the default monitor
+    # aggregation (bpf/lib/conntrack.h __ct_update_timeout; real captures end at the FINs).
     assert [f["Summary"] for f in flows[3:]] == [
         "TCP Flags: SYN", "TCP Flags: SYN, ACK", "TCP Flags: SYN, ACK", "TCP Flags: ACK", "TCP Flags: ACK",
-        "TCP Flags: ACK, FIN", "TCP Flags: ACK, FIN", "TCP Flags: ACK, FIN", "TCP Flags: ACK, FIN",
-        "TCP Flags: ACK", "TCP Flags: ACK"]
+        "TCP Flags: ACK, FIN", "TCP Flags: ACK, FIN", "TCP Flags: ACK, FIN", "TCP Flags: ACK, FIN"]
     # direction: (packet source is the emitting endpoint) XOR reply
     assert [f["traffic_direction"] for f in flows[3:6]] == ["INGRESS", "INGRESS", "EGRESS"]
     # endpoint IDs only on the endpoint's own node

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DNS_EGRESS, cnp, make_cluster, node, pod
+from network_fixtures import DNS_EGRESS, cnp, make_cluster, node, pod
 
 from ai_infra_ops.twin.network import InMemoryView, NetworkSettings, build_cluster_network, engine_for_view, network_for_view
 

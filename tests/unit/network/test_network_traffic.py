@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import DNS_EGRESS, cnp, make_cluster, pod
+from network_fixtures import DNS_EGRESS, cnp, make_cluster, pod
 
 from ai_infra_ops.errors import UserInputError
 
@@ -231,3 +231,59 @@ def test_udp_port_unreachable() -> None:
     assert last["l4"] == {"ICMPv4": {"type": 3, "code": 3}} and last["Summary"] == "ICMPv4 DestinationUnreachable(Port)"
     assert last["is_reply"] is True and res.drop_reason is None and res.verdict == "FORWARDED"
     assert "ICMP port unreachable" in res.explanation
+
+
+def test_sctp_service_port_rewrite_is_dropped_by_the_load_balancer() -> None:
+    # Cilium docs configuration/sctp + bpf/lib/lb.h lb_l4_xlate: SCTP is load-balanced per packet
+    # (the socket-LB only handles TCP/UDP) and an SCTP port cannot be rewritten: a Service whose
+    # targetPort differs from its port drops the packet (DROP_CSUM_L4, 154) before any policy.
+    sctp = [{"name": "sctp", "containerPort": 9000, "protocol": "SCTP"}]
+    objs = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}},
+        pod("demo", "client", {"app": "client"}, "node01"),
+        pod("demo", "server", {"app": "server"}, "node02", sctp),
+        {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "server", "namespace": "demo"},
+         "spec": {"selector": {"app": "server"}, "ports": [
+             {"name": "same", "port": 9000, "targetPort": 9000, "protocol": "SCTP"},
+             {"name": "moved", "port": 7000, "targetPort": "sctp", "protocol": "SCTP"}]}},
+    ]
+    cl = make_cluster(objs, cilium={"enableSCTP": True})
+    ok = cl.probe("demo/client", "svc:demo/server", 9000, "SCTP")
+    assert ok.verdict == "FORWARDED"
+    moved = cl.probe("demo/client", "svc:demo/server", 7000, "SCTP")
+    assert moved.verdict == "DROPPED"
+    assert moved.drop_reason == "ERROR_WHILE_CORRECTING_L4_CHECKSUM"
+    server_ip = cl.net.addresses.place_of_pod("demo/server").ip
+    assert [(f["node_name"], f["event_type"], f["traffic_direction"]) for f in moved.flows] == [
+        ("default/node01", {"type": 1, "sub_type": 154}, "EGRESS")]
+    drop = moved.flows[0]
+    assert drop["IP"]["destination"] == server_ip and drop["l4"]["SCTP"]["destination_port"] == 7000
+    assert drop["drop_reason"] == 154 and drop["drop_reason_desc"] == "ERROR_WHILE_CORRECTING_L4_CHECKSUM"
+    assert "is_reply" not in drop and drop["destination"]["pod_name"] == "server"
+    # Without SCTP support the twin keeps translating (no SCTP datapath to model).
+    off = make_cluster(objs)
+    assert off.probe("demo/client", "svc:demo/server", 7000, "SCTP").drop_reason != "ERROR_WHILE_CORRECTING_L4_CHECKSUM"
+
+
+def test_http_host_rule_matches_the_host_header_the_client_sends() -> None:
+    # Cilium docs security/policy/layer7 (`host`: regex on the request's Host / :authority): a Host
+    # header given with the probe is the authority, verbatim, and not listed among the headers.
+    objs = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "demo"}},
+        pod("demo", "client", {"app": "client"}, "node01"),
+        pod("demo", "web", {"app": "web"}, "node02", [{"name": "http", "containerPort": 8080}]),
+        cnp("demo", "web-host", {"endpointSelector": {"matchLabels": {"app": "web"}},
+                                 "ingress": [{"toPorts": [{"ports": [{"port": "8080", "protocol": "TCP"}],
+                                                           "rules": {"http": [{"host": "api\\.example\\.com"}]}}]}]}),
+    ]
+    cl = make_cluster(objs)
+    ok = cl.probe("demo/client", "demo/web", 8080, "TCP", http={"method": "GET", "path": "/", "headers": {"host": "api.example.com"}})
+    assert ok.verdict == "FORWARDED" and ok.http_status == 200
+    request = next(f for f in ok.flows if f.get("l7", {}).get("type") == "REQUEST")
+    assert request["l7"]["http"]["url"] == "http://api.example.com/"
+    assert all(h["key"].lower() != "host" for h in request["l7"]["http"]["headers"])
+    other = cl.probe("demo/client", "demo/web", 8080, "TCP", http={"method": "GET", "path": "/", "headers": {"Host": "web.example.com"}})
+    assert other.verdict == "DROPPED" and other.http_status == 403
+    # Without a Host header the client's authority is the address and port it connected to.
+    bare = cl.probe("demo/client", "demo/web", 8080, "TCP", http={"method": "GET", "path": "/"})
+    assert bare.http_status == 403

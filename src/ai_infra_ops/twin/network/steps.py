@@ -24,7 +24,7 @@ from typing import Any
 
 from ...hubble.builder import FlowBuilder, Peer, PolicyOutcome, endpoint_dict
 from ...hubble.datapath import Packet
-from ...hubble.enums import TraceObservationPoint
+from ...hubble.enums import DropReason, TraceObservationPoint
 from ...hubble.summary import icmp_summary, tcp_summary
 from ...policy.endpoints import Decision, Endpoint
 from ...policy.engine import PolicyEngine
@@ -188,6 +188,30 @@ def connect(ctx: Probe, src: Place, dst: Place, proto: str, port: int, *,
     return out
 
 
+def sctp_port_rewrite_drop(ctx: Probe, src: Place, backend: Place, service_port: int, target_port: int) -> Outcome:
+    """SCTP to a Service whose targetPort differs from its port: dropped by the per-packet load balancer.
+
+    The socket-LB handles only TCP and UDP (``bpf_sock.c`` ``sock_proto_enabled``), so SCTP is
+    translated per packet in the source endpoint's program (``bpf_lxc.c``). ``lb4_xlate`` rewrites the
+    destination address to the backend, then ``lb_l4_xlate`` refuses to rewrite an SCTP port (the
+    CRC32C checksum would have to be recomputed) and returns ``DROP_CSUM_L4`` (154) before any policy
+    lookup: one drop event at the source, EGRESS, to the backend's address and the Service's port
+    (Cilium docs ``configuration/sctp``: "targetPort MUST equal the port, otherwise the packet will
+    be dropped")."""
+    out = Outcome(verdict="DROPPED", drop_reason=DropReason.ERROR_WHILE_CORRECTING_L4_CHECKSUM.value)
+    b = ctx.builder
+    sp = peer_of(ctx, src, backend.node)
+    dp = peer_of(ctx, backend, src.node)
+    first = b.packets(sp, dp, "SCTP", b.ephemeral_port(), service_port, data=False, reply=False)[0]
+    if src.node:
+        out.flows = [b.drop(src.node, first, "EGRESS", DropReason.ERROR_WHILE_CORRECTING_L4_CHECKSUM.number)]
+    out.explanations.append(
+        f"SCTP port {service_port} -> targetPort {target_port}: Cilium's load balancer cannot rewrite SCTP ports "
+        "(lb_l4_xlate returns DROP_CSUM_L4; docs configuration/sctp: targetPort must equal port); dropped at the "
+        "source before policy")
+    return out
+
+
 def _answers(ctx: Probe, dst: Place, port: int, proto: str) -> bool:
     if dst.kind == "world":
         return ctx.net.settings.world.exists(dst.ip)
@@ -200,6 +224,7 @@ def _l7(ctx: Probe, out: Outcome, sp: Peer, dp: Peer, port: int, eg: Decision | 
     (egress first, reference §4.9); a denial is answered 403 by that proxy's Envoy."""
     req = ctx.request
     http: dict[str, Any]
+    verbatim = False
     if req.grpc is not None:
         http = {"method": "POST", "path": f"/{req.grpc.get('service')}/{req.grpc.get('method')}",
                 "headers": {"content-type": "application/grpc"}}
@@ -209,7 +234,17 @@ def _l7(ctx: Probe, out: Outcome, sp: Peer, dp: Peer, port: int, eg: Decision | 
                 "headers": dict(h.get("headers") or {})}
         if h.get("host"):
             host_header = str(h["host"])
-    host = host_header if port == 80 or not host_header else f"{host_header}:{port}"
+        # A ``Host`` header given with the request is the authority the client sends, verbatim
+        # (Envoy turns it into ``:authority``, which `rules.http[].host` matches; Cilium's access
+        # log lists it as the URL's host, not among the headers).
+        given = [k for k in http["headers"] if str(k).lower() == "host"]
+        if given:
+            explicit = str(http["headers"][given[0]])
+            for k in given:
+                del http["headers"][k]
+            if explicit:
+                host_header, verbatim = explicit, True
+    host = host_header if port == 80 or not host_header or verbatim else f"{host_header}:{port}"
     http["host"] = host
     allowed, ing_used = True, ing
     for side in (eg, ing):

@@ -31,7 +31,7 @@ from ...hubble.flow import flow_time_ns
 from ...policy.engine import PolicyEngine
 from .addresses import Place
 from .cluster import ClusterNetwork, NetworkSettings, network_for_view
-from .steps import Outcome, Probe, connect, dns_lookup
+from .steps import Outcome, Probe, connect, dns_lookup, sctp_port_rewrite_drop
 from .view import ClusterView
 
 FlowSink = Callable[[list[dict[str, Any]], str], list[int]]
@@ -129,6 +129,7 @@ def _run(ctx: Probe, src: Place, proto: str) -> Outcome:
         dst, host_header = _target(net, src, target, req.port)
     port = _port(ctx, dst, req.port, proto)
     if dst.kind == "service":
+        service_port = port
         backend, port, note = _translate(net, src, dst, port, proto)
         pre.explanations.append(note)
         if backend is None and net.services.frontend(dst.ip, port, "TCP" if proto == "ICMP" else proto) is not None:
@@ -137,6 +138,9 @@ def _run(ctx: Probe, src: Place, proto: str) -> Outcome:
         # A ClusterIP port no Service defines is not translated: the packet leaves for an address
         # nothing routes, seen by policy as world (cilium/cilium#13329).
         dst = backend if backend is not None else Place("world", dst.ip)
+        if (backend is not None and proto == "SCTP" and port != service_port and src.kind == "pod"
+                and net.settings.enable_sctp):
+            return pre.then(sctp_port_rewrite_drop(ctx, src, backend, service_port, port))
     out = connect(ctx, src, dst, proto, port, names=names, host_header=host_header)
     return pre.then(out)
 
