@@ -132,7 +132,9 @@ def test_bad_input_rejected_when_built(flags: list, needle: str) -> None:
 
 
 def test_http_type_l7_is_fine() -> None:
-    build_filter_set([("type", "l7"), ("http-status", "200")])
+    """--http-* with --type l7 is accepted (it raises UserInputError when the type excludes l7)."""
+    fs = build_filter_set([("type", "l7"), ("http-status", "200")])
+    assert fs is not None
 
 
 def test_fqdn_matches_destination_names() -> None:

@@ -60,8 +60,11 @@ def test_object_rejections(obj: dict, needle: str) -> None:
 
 @pytest.mark.parametrize("path", sorted(SEED.glob("*.yaml")), ids=lambda p: p.name)
 def test_seed_manifests_decode(path: Path) -> None:
-    for doc in load_yaml_text(path.read_text(), str(path)):
-        validate_object(doc.value, doc)
+    """The seed's own manifests pass strict decoding (validate_object raises on any problem)."""
+    docs = load_yaml_text(path.read_text(), str(path))
+    assert docs, f"{path} holds no object"
+    for doc in docs:
+        assert validate_object(doc.value, doc) is None
 
 
 def _quota(hard: dict) -> dict:

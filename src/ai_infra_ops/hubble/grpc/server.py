@@ -28,7 +28,9 @@ FlowSource = Callable[[], Iterable[dict[str, Any]]]
 VERSION = "ai-infra-ops-twin"
 
 
-class _Servicer(observer_pb2_grpc.ObserverServicer):  # type: ignore[misc]  # generated, untyped
+class _Servicer:
+    """Every RPC of ``observer.Observer`` (registered with the generated ``add_ObserverServicer_to_server``)."""
+
     def __init__(self, source: FlowSource) -> None:
         self._source = source
         self._started = time.time_ns()
