@@ -215,6 +215,7 @@ def build_filter_set(
             negate = True
             continue
         _set(black if negate else white, name, value if value is not None else "")
+        _check_value(name, value if value is not None else "")
         negate = False
     if negate:
         raise _err("not", "--not must be followed by a filter flag")
@@ -225,6 +226,17 @@ def build_filter_set(
     )
     compile_set(fs)  # reject bad values now
     return fs
+
+
+def _check_value(name: str, value: str) -> None:
+    """Compile this one flag alone so a bad value is reported against the flag the user typed
+    (``--port``), not the FlowFilter field it sets (``source_port``)."""
+    one = _Tracker()
+    _set(one, name, value)
+    try:
+        compile_set(FilterSet(one.flow_filters(), (), None, None))
+    except UserInputError as exc:
+        raise _err(name, exc.message) from exc
 
 
 def apply_filters(flows: Iterable[Mapping[str, Any]], filters: FilterSet | Predicate) -> list[Mapping[str, Any]]:

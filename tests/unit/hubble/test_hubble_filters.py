@@ -201,3 +201,15 @@ def test_filterset_dict_round_trip() -> None:
     fs = build_filter_set([("namespace", "demo"), ("type", "trace:to-stack"), ("not", None), ("identity", "world")])
     again = FilterSet.from_lists(fs.to_dict()["whitelist"], fs.to_dict()["blacklist"])
     assert again == fs
+
+
+@pytest.mark.parametrize(("flags", "flag"), [
+    ([("port", "99999")], "--port"),
+    ([("from-port", "-1")], "--from-port"),
+    ([("label", "app in (x")], "--label"),
+    ([("verdict", "DROPPED"), ("to-label", "a in (")], "--to-label"),
+], ids=["port", "from-port", "label", "to-label"])
+def test_bad_values_name_the_flag_typed(flags: list[tuple[str, str]], flag: str) -> None:
+    with pytest.raises(UserInputError) as exc:
+        build_filter_set(flags)
+    assert str(exc.value).startswith(f"{flag}: ")
