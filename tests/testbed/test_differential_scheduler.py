@@ -41,6 +41,9 @@ def feasible_count(twin: Scheduler, pod: dict[str, Any]) -> int:
     """How many nodes pass every filter for ``pod`` in the twin's current state (before deciding)."""
     sf = twin._static(pod)
     ok = fits(twin.table, sf.passing, twin._info(pod).cols)
+    rules = twin._pod_rules(pod)
+    if rules is not None:
+        ok &= np.array([rules.reasons(int(i)) is None for i in sf.passing.tolist()], dtype=bool)
     return int(np.count_nonzero(ok))
 
 

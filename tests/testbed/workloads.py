@@ -4,7 +4,9 @@
 taint, untainted small-GPU nodes, CPU-only nodes over three zones, dedicated tainted nodes with a
 small pod limit, a cordoned node, a kubeadm control plane); ``pods(seed, n)`` gives pods drawn
 from weighted templates (GPU jobs, CPU services, zone selectors, required node affinities,
-dedicated tolerations, limits-only requests, and some that can never fit). Same seed, same output.
+dedicated tolerations, limits-only requests, some that can never fit, and pods with required pod
+anti-affinity per hostname, pod affinity per zone, and DoNotSchedule topology spread over zones and
+hostnames). Same seed, same output.
 """
 from __future__ import annotations
 
@@ -69,13 +71,15 @@ def pods(seed: int, n: int, namespace: str = "diff") -> list[dict[str, Any]]:
     rnd = random.Random(seed * 7919 + 1)
     out = []
     kinds = ["gpu", "gpu-untolerated", "cpu", "cpu", "cpu-limits-only", "zone", "affinity", "dedicated",
-             "never-label", "never-cpu", "never-gpu", "best-effort", "gpu-model"]
-    weights = [22, 3, 28, 0, 6, 10, 10, 5, 2, 2, 2, 5, 5]
+             "never-label", "never-cpu", "never-gpu", "best-effort", "gpu-model",
+             "anti-host", "affinity-zone", "spread-zone", "spread-host"]
+    weights = [22, 3, 28, 0, 6, 10, 10, 5, 2, 2, 2, 5, 5, 6, 3, 4, 3]
     for i in range(n):
         kind = rnd.choices(kinds, weights)[0]
         spec: dict[str, Any] = {"tolerations": [dict(KWOK_TOLERATION)]}
         cpu, mem = rnd.choice([100, 250, 500, 1000, 2000, 4000]), rnd.choice([128, 512, 1024, 4096, 8192])
         res: dict[str, Any]
+        labels = {"kind": kind}
         if kind in ("gpu", "gpu-untolerated", "gpu-model"):
             res = _res(cpu, mem, rnd.choice([1, 1, 1, 2, 2, 4, 8]))
             if kind != "gpu-untolerated":
@@ -110,6 +114,31 @@ def pods(seed: int, n: int, namespace: str = "diff") -> list[dict[str, Any]]:
             spec["tolerations"].append(dict(GPU_TOLERATION))
         elif kind == "best-effort":
             res = {}
+        elif kind == "anti-host":
+            # Required anti-affinity to its own group per node: a group fills the nodes, then stays Pending.
+            res = _res(rnd.choice([100, 250]), 128)
+            labels["group"] = rnd.choice(["g0", "g1", "g2"])
+            if rnd.random() < 0.7:
+                spec["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": {"group": labels["group"]}}, "topologyKey": "kubernetes.io/hostname"}]}}
+            # else: a group member without the term, kept off the nodes by the others' anti-affinity.
+        elif kind == "affinity-zone":
+            # The first "cache" pod may go anywhere (it matches its own term); the others follow its zone.
+            res = _res(cpu, mem)
+            labels["app"] = rnd.choice(["cache", "cache", "front"])
+            spec["affinity"] = {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {"app": "cache"}}, "topologyKey": ZONE}]}}
+        elif kind in ("spread-zone", "spread-host"):
+            res = _res(cpu, mem)
+            labels["app"] = "spread"
+            constraint: dict[str, Any] = {"maxSkew": 1 if kind == "spread-zone" else 2, "whenUnsatisfiable": "DoNotSchedule",
+                                          "topologyKey": ZONE if kind == "spread-zone" else "kubernetes.io/hostname",
+                                          "labelSelector": {"matchLabels": {"app": "spread"}}}
+            if kind == "spread-host":
+                constraint["nodeTaintsPolicy"] = "Honor"
+            else:
+                constraint["minDomains"] = rnd.choice([2, 3, 4])
+            spec["topologySpreadConstraints"] = [constraint]
         else:
             res = _res(cpu, mem)
         container: dict[str, Any] = {"name": "c", "image": "registry.example/work:1"}
@@ -117,6 +146,6 @@ def pods(seed: int, n: int, namespace: str = "diff") -> list[dict[str, Any]]:
             container["resources"] = res
         spec["containers"] = [container]
         out.append({"apiVersion": "v1", "kind": "Pod",
-                    "metadata": {"name": f"p{i:04d}", "namespace": namespace, "labels": {"kind": kind}},
+                    "metadata": {"name": f"p{i:04d}", "namespace": namespace, "labels": labels},
                     "spec": spec})
     return out

@@ -256,7 +256,8 @@ class Reconciler:
 
         nodes = self.store.list_objects("Node")
         sched = Scheduler(nodes, kubernetes_version=self.kube_minor, seed=self.seed,
-                          priority_classes=self.store.list_objects("PriorityClass"))
+                          priority_classes=self.store.list_objects("PriorityClass"),
+                          namespaces=self.store.list_objects("Namespace"))
         for p in pods:
             if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed"):
                 sched.add_bound_pod(p)

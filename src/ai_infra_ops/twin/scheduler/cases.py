@@ -90,6 +90,7 @@ def run_case(case: Mapping[str, Any], doc: Document | None = None, seed: int = 0
     nodes: list[dict[str, Any]] = []
     pods: list[tuple[int, dict[str, Any]]] = []
     classes: list[dict[str, Any]] = []
+    namespaces: list[dict[str, Any]] = []
     for i, obj in enumerate(objects):
         if not isinstance(obj, dict):
             raise ManifestError("expected a Kubernetes object (a mapping)", _where(doc, ("objects", i)))
@@ -105,9 +106,12 @@ def run_case(case: Mapping[str, Any], doc: Document | None = None, seed: int = 0
             pods.append((i, obj))
         elif kind == "PriorityClass":
             classes.append(obj)
+        elif kind == "Namespace":
+            namespaces.append(obj)
     version = str(case.get("kubernetesVersion") or DEFAULT_VERSION)
     try:
-        sched = Scheduler(nodes or [DEFAULT_WORKER], kubernetes_version=version, seed=seed, priority_classes=classes)
+        sched = Scheduler(nodes or [DEFAULT_WORKER], kubernetes_version=version, seed=seed, priority_classes=classes,
+                          namespaces=namespaces)
     except ValueError as exc:
         raise ManifestError(str(exc), _where(doc, ("kubernetesVersion",))) from None
     for i, pod in pods:

@@ -28,6 +28,7 @@ import numpy as np
 from . import messages as msg
 from .filters import ports_conflict
 from .nodeinfo import BoundPod, NodeTable
+from .podrules import PodRules
 
 MIN_CANDIDATE_PERCENTAGE = 10
 MIN_CANDIDATE_ABSOLUTE = 100
@@ -49,8 +50,9 @@ class PreemptionOutcome:
 
 
 def _fits_without(table: NodeTable, node: int, removed: list[BoundPod], cols: list[tuple[str, int]],
-                  ports: tuple[tuple[str, str, int], ...]) -> list[str]:
-    """The filter reasons (NodePorts, then NodeResourcesFit) with ``removed`` gone; [] = fits."""
+                  ports: tuple[tuple[str, str, int], ...], rules: PodRules | None = None) -> list[str]:
+    """The filter reasons (NodePorts, NodeResourcesFit, then PodTopologySpread/InterPodAffinity)
+    with ``removed`` gone; [] = fits."""
     if ports:
         gone = {bp.key for bp in removed}
         used: set[tuple[str, str, int]] = set()
@@ -70,16 +72,21 @@ def _fits_without(table: NodeTable, node: int, removed: list[BoundPod], cols: li
         free = int(table.allocatable(name)[node]) - int(table.requested(name)[node]) + freed.get(name, 0)
         if free < q:
             reasons.append(msg.insufficient(name))
+    if not reasons and rules is not None:
+        reason = rules.reasons(node, frozenset(bp.key for bp in removed))
+        if reason is not None:
+            reasons.append(reason)
     return reasons
 
 
 def select_victims(table: NodeTable, node: int, priority: int, cols: list[tuple[str, int]],
-                   ports: tuple[tuple[str, str, int], ...]) -> tuple[Candidate | None, list[str]]:
+                   ports: tuple[tuple[str, str, int], ...],
+                   rules: PodRules | None = None) -> tuple[Candidate | None, list[str]]:
     """SelectVictimsOnNode for one node: a candidate, or the reasons preemption cannot help."""
     lower = [bp for bp in table.pods_on[node].values() if bp.priority < priority]
     if not lower:
         return None, [msg.NO_VICTIMS]
-    reasons = _fits_without(table, node, lower, cols, ports)
+    reasons = _fits_without(table, node, lower, cols, ports, rules)
     if reasons:
         return None, reasons
     # Most important first: higher priority, then earlier start (util.MoreImportantPod).
@@ -88,7 +95,7 @@ def select_victims(table: NodeTable, node: int, priority: int, cols: list[tuple[
     victims: list[BoundPod] = []
     for bp in lower:
         trial = [r for r in removed if r.key != bp.key]
-        if not _fits_without(table, node, trial, cols, ports):
+        if not _fits_without(table, node, trial, cols, ports, rules):
             removed = trial          # reprieved: it stays
         else:
             victims.append(bp)
@@ -105,7 +112,8 @@ def _rank(c: Candidate) -> tuple[int, int, int, int]:
 
 
 def preempt(table: NodeTable, potential: np.ndarray, priority: int, cols: list[tuple[str, int]],
-            ports: tuple[tuple[str, str, int], ...], rng: np.random.Generator) -> PreemptionOutcome:
+            ports: tuple[tuple[str, str, int], ...], rng: np.random.Generator,
+            rules: PodRules | None = None) -> PreemptionOutcome:
     """Dry-run preemption over the potential nodes; choose a candidate if there is one."""
     n = len(potential)
     if n == 0:
@@ -117,7 +125,7 @@ def preempt(table: NodeTable, potential: np.ndarray, priority: int, cols: list[t
     evaluated = 0
     for j in range(n):
         node = int(potential[(offset + j) % n])
-        cand, reasons = select_victims(table, node, priority, cols, ports)
+        cand, reasons = select_victims(table, node, priority, cols, ports, rules)
         evaluated += 1
         if cand is not None:
             candidates.append(cand)

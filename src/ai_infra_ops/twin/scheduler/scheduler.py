@@ -26,6 +26,16 @@ from .filters import StaticFilter, dynamic_reasons, fit_columns, fits, pod_shape
 from .kubelet import Rejection, admit
 from .nodeinfo import NodeTable
 from .preemption import preempt
+from .podrules import (
+    NS_NAME_LABEL,
+    UNRESOLVABLE,
+    Placed,
+    PodRules,
+    affinity_scores,
+    affinity_terms,
+    has_pod_affinity,
+    uses_pod_rules,
+)
 from .priority import PriorityResolver
 from .requests import CPU, MEMORY, host_ports, pod_requests
 from .spread import spread_scores
@@ -84,7 +94,8 @@ class Scheduler:
     """kube-scheduler for the twin, on numpy columns of node capacity and allocation."""
 
     def __init__(self, nodes: list[dict[str, Any]], kubernetes_version: str = "1.35", seed: int = 0,
-                 priority_classes: list[dict[str, Any]] | None = None, dra_postfilter: bool | None = None):
+                 priority_classes: list[dict[str, Any]] | None = None, dra_postfilter: bool | None = None,
+                 namespaces: list[dict[str, Any]] | None = None):
         """Args:
             nodes: Node objects as ``kubectl get node -o json`` shows them.
             kubernetes_version: ``1.33``, ``1.34`` or ``1.35`` (optionally ``.patch``): message formats.
@@ -92,6 +103,8 @@ class Scheduler:
             priority_classes: PriorityClass objects (the two ``system-`` classes are built in).
             dra_postfilter: whether the DynamicResources PostFilter runs (``no new claims to
                 deallocate``); None = the version's default (on from 1.34). Some clusters disable DRA.
+            namespaces: Namespace objects (their labels, for pod affinity ``namespaceSelector``);
+                a namespace not given has only ``kubernetes.io/metadata.name``.
 
         Raises:
             ValueError: an unsupported version or a malformed node quantity.
@@ -103,6 +116,8 @@ class Scheduler:
         self._nodes: list[dict[str, Any]] = list(nodes)
         self._bound: dict[str, dict[str, Any]] = {}
         self._infos: dict[str, PodInfo] = {}
+        self._ns_labels: dict[str, dict[str, str]] = {}
+        self.set_namespaces(namespaces or [])
         self._rebuild()
 
     # -- cluster state -------------------------------------------------------------------------
@@ -110,6 +125,9 @@ class Scheduler:
         self.table = NodeTable(self._nodes)
         self._shapes: dict[str, StaticFilter] = {}
         self._next_start = 0
+        self._anti_keys: set[str] = set()
+        self._affinity_keys: set[str] = set()
+        self._label_index: dict[tuple[str, str], np.ndarray] = {}
         for pod in self._bound.values():
             self._count(pod)
 
@@ -117,6 +135,16 @@ class Scheduler:
         """Replace the node list (labels, taints or allocatable changed); bound pods stay counted."""
         self._nodes = list(nodes)
         self._rebuild()
+
+    def set_namespaces(self, namespaces: list[dict[str, Any]]) -> None:
+        """Namespace objects whose labels pod affinity ``namespaceSelector`` terms select on."""
+        self._ns_labels = {}
+        for ns in namespaces:
+            meta = ns.get("metadata") or {}
+            name = str(meta.get("name", ""))
+            labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+            labels[NS_NAME_LABEL] = name
+            self._ns_labels[name] = labels
 
     def _info(self, pod: Mapping[str, Any]) -> PodInfo:
         """The pod's requests, cached by the raw resource fields (pods of one template share it)."""
@@ -141,6 +169,11 @@ class Scheduler:
 
     def _add(self, pod: Mapping[str, Any], node: int, info: PodInfo) -> None:
         prio, _policy = self.priorities.resolve(pod)
+        if (((pod.get("spec") or {}).get("affinity") or {}).get("podAntiAffinity") or {}).get(
+                "requiredDuringSchedulingIgnoredDuringExecution"):
+            self._anti_keys.add(pod_key(pod))
+        if has_pod_affinity(pod):
+            self._affinity_keys.add(pod_key(pod))
         self.table.add(pod_key(pod), node, info.requests, info.nz_cpu, info.nz_mem, info.ports, prio,
                        (pod.get("metadata") or {}).get("labels") or {})
 
@@ -167,6 +200,8 @@ class Scheduler:
         """Stop counting a pod (deleted, or finished); accepts the pod or ``namespace/name``."""
         key = pod if isinstance(pod, str) else pod_key(pod)
         self._bound.pop(key, None)
+        self._anti_keys.discard(key)
+        self._affinity_keys.discard(key)
         self.table.remove(key)
 
     # -- one cycle -----------------------------------------------------------------------------
@@ -176,6 +211,30 @@ class Scheduler:
         if sf is None:
             sf = self._shapes[key] = static_filter(self.table, pod_shape(pod), self.traits)
         return sf
+
+    def _pod_rules(self, pod: Mapping[str, Any]) -> PodRules | None:
+        """PodTopologySpread and InterPodAffinity filters, when the pod or an existing pod needs them."""
+        own = uses_pod_rules(pod)
+        if not self._anti_keys and not own:
+            return None
+        # A pod without terms of its own only meets existing pods' anti-affinity: those pods suffice.
+        keys = self.table.pods.keys() if own else [k for k in self._anti_keys if k in self.table.pods]
+        placed = []
+        for key in keys:
+            bp = self.table.pods[key]
+            anti = affinity_terms(self._bound[key], "podAntiAffinity") if key in self._anti_keys else ()
+            placed.append(Placed(key, key.split("/", 1)[0], dict(bp.labels), bp.node, anti))
+        rules = PodRules(self.table, pod, placed, self._ns_labels)
+        return rules if rules.active else None
+
+    def _nodes_with(self, pair: tuple[str, str]) -> np.ndarray:
+        """Indices of the nodes whose label ``pair[0]`` equals ``pair[1]`` (cached per node set)."""
+        idx = self._label_index.get(pair)
+        if idx is None:
+            key, value = pair
+            idx = self._label_index[pair] = np.array(
+                [i for i, labels in enumerate(self.table.labels) if labels.get(key) == value], dtype=np.int64)
+        return idx
 
     def schedule(self, pod: dict[str, Any]) -> SchedulingResult:
         """One scheduling cycle; on success the pod is bound (counted) on the chosen node.
@@ -198,6 +257,17 @@ class Scheduler:
         ok = fits(self.table, cand, cols)
         if ports:
             ok &= ports_mask(self.table, cand, ports)
+        rules = self._pod_rules(pod)
+        if rules is not None and rules.only_existing_anti:
+            # Array path: the nodes in a topology domain where an existing pod's anti-affinity matched.
+            blocked = np.zeros(n_all, dtype=bool)
+            for pair in rules.existing_pairs():
+                blocked[self._nodes_with(pair)] = True
+            ok &= ~blocked[cand]
+        elif rules is not None:
+            for j in np.flatnonzero(ok).tolist():
+                if rules.reasons(int(cand[j])) is not None:
+                    ok[j] = False
         nominated = self.table.index.get(str((pod.get("status") or {}).get("nominatedNodeName") or ""), -1)
         hit = np.flatnonzero(cand == nominated) if nominated >= 0 else cand[:0]
         if len(hit) and ok[hit[0]]:
@@ -205,7 +275,7 @@ class Scheduler:
         else:
             feasible = self._sample(cand, ok, n_all)
         if len(feasible) == 0:
-            return self._unschedulable(pod, sf, cols, ports, n_all)
+            return self._unschedulable(pod, sf, cols, ports, n_all, rules)
         node = int(feasible[0]) if len(feasible) == 1 else self._select(pod, sf, feasible, info)
         bound = dict(pod)
         bound["spec"] = dict(pod.get("spec") or {}, nodeName=self.table.names[node])
@@ -244,6 +314,9 @@ class Scheduler:
         total = total + scoring.WEIGHT_TAINT * scoring.normalize(sf.prefer_no_schedule[idx], reverse=True)
         total = total + scoring.WEIGHT_AFFINITY * scoring.normalize(sf.preferred_weight[idx], reverse=False)
         total = total + scoring.WEIGHT_IMAGE * scoring.image_locality(t, idx, pod)
+        ipa = self._affinity_scores(pod, idx)
+        if ipa is not None:
+            total = total + scoring.WEIGHT_INTER_POD_AFFINITY * ipa
         spread = spread_scores(t, idx, pod)
         if spread is not None:
             total = total + scoring.WEIGHT_SPREAD * spread
@@ -252,9 +325,30 @@ class Scheduler:
         # probability 1/count; one seeded uniform draw gives the same distribution.
         return int(idx[top[0]]) if len(top) == 1 else int(idx[top[int(self.rng.integers(len(top)))]])
 
+    def _affinity_scores(self, pod: Mapping[str, Any], idx: np.ndarray) -> np.ndarray | None:
+        """InterPodAffinity scores, when the pod has preferred terms or placed pods have pod affinity."""
+        aff = (pod.get("spec") or {}).get("affinity") or {}
+        preferred = any((aff.get(k) or {}).get("preferredDuringSchedulingIgnoredDuringExecution")
+                        for k in ("podAffinity", "podAntiAffinity"))
+        if not preferred and not self._affinity_keys:
+            return None
+        keys = self.table.pods.keys() if preferred else [k for k in self._affinity_keys if k in self.table.pods]
+        existing = [(self._bound[k], self.table.pods[k].node) for k in keys]
+        return affinity_scores(self.table, idx, pod, existing, self._ns_labels)
+
     def _unschedulable(self, pod: Mapping[str, Any], sf: StaticFilter, cols: list[tuple[str, int]],
-                       ports: tuple[tuple[str, str, int], ...], n_all: int) -> SchedulingResult:
+                       ports: tuple[tuple[str, str, int], ...], n_all: int,
+                       rules: PodRules | None = None) -> SchedulingResult:
         dyn_hist, failing, unresolvable = dynamic_reasons(self.table, sf.passing, cols, ports)
+        if rules is not None:
+            # PodTopologySpread and InterPodAffinity run on the nodes that passed NodeResourcesFit.
+            failing = failing.copy()
+            for j in np.flatnonzero(~failing).tolist():
+                reason = rules.reasons(int(sf.passing[j]))
+                if reason is not None:
+                    dyn_hist[reason] = dyn_hist.get(reason, 0) + 1
+                    failing[j] = True
+                    unresolvable[j] = reason in UNRESOLVABLE
         hist = dict(sf.histogram)
         for r, c in dyn_hist.items():
             hist[r] = hist.get(r, 0) + c
@@ -267,8 +361,17 @@ class Scheduler:
         if policy == "Never":
             post.append("preemption: " + msg.NOT_ELIGIBLE_NEVER)
         else:
-            resolvable = failing & ~unresolvable if self.traits.unresolvable_fit else failing
-            outcome = preempt(self.table, sf.passing[resolvable], prio, cols, ports, self.rng)
+            if self.traits.unresolvable_fit:
+                resolvable = failing & ~unresolvable
+            elif rules is not None:
+                # Before #131345 only these plugins' unresolvable reasons remove a node.
+                resolvable = failing.copy()
+                for j in np.flatnonzero(failing).tolist():
+                    if rules.reasons(int(sf.passing[j])) in UNRESOLVABLE:
+                        resolvable[j] = False
+            else:
+                resolvable = failing
+            outcome = preempt(self.table, sf.passing[resolvable], prio, cols, ports, self.rng, rules)
             if outcome.candidate is None:
                 post.append(msg.preemption_message(n_all, outcome.histogram, outcome.evaluated))
             else:

@@ -17,9 +17,10 @@ NodeResourcesBalancedAllocation 1, ImageLocality 1. Each plugin yields 0–100 p
 * ImageLocality (``plugins/imagelocality``): sizes of the pod's images already on the node,
   scaled by how many nodes have them, between 23 MB and 1000 MB per container. Nodes without
   ``status.images`` (KWOK nodes, every twin node) score 0.
-* PodTopologySpread (weight 2): the system default constraints for controller-owned pods, in
-  ``spread.py``; skipped for other pods.
-* InterPodAffinity: 0 (no pod affinity terms are modelled; docs/scheduler.md).
+* InterPodAffinity (weight 2): preferred pod (anti-)affinity and existing pods' terms, in
+  ``podrules.affinity_scores``.
+* PodTopologySpread (weight 2): the pod's ``ScheduleAnyway`` constraints, or the system default
+  constraints for controller-owned pods without constraints, in ``spread.py``; skipped otherwise.
 
 Called only by ``scheduler``.
 """
@@ -40,6 +41,7 @@ WEIGHT_FIT = 1
 WEIGHT_BALANCED = 1
 WEIGHT_IMAGE = 1
 WEIGHT_SPREAD = 2
+WEIGHT_INTER_POD_AFFINITY = 2
 # imagelocality: minThreshold 23 MB, maxContainerThreshold 1000 MB (decimal megabytes).
 _MB = 1024 * 1024
 _IMAGE_MIN = 23 * _MB

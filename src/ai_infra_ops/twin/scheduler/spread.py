@@ -12,8 +12,8 @@ max is 0). System-defaulted constraints do not require every node to carry every
 The twin's scheduler does not see ReplicaSets or Services, so the selector is the owned pod's
 own labels (a Deployment's ReplicaSet selects its template labels plus ``pod-template-hash``,
 which its pods carry; exact when the Deployment selects on all template labels). Pods selected
-only by a Service, and pods with their own spread constraints, are not modelled. Called only by
-``scheduler``.
+only by a Service are not modelled. A pod with its own constraints scores only its ``ScheduleAnyway``
+ones (``explicit_scores``; none = the plugin skips scoring). Called only by ``scheduler``.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .nodeinfo import NodeTable
+from .podrules import PodRules
 
 HOSTNAME = "kubernetes.io/hostname"
 ZONE = "topology.kubernetes.io/zone"
@@ -54,8 +55,67 @@ def _matching_per_node(table: NodeTable, namespace: str, selector: Mapping[str, 
     return counts
 
 
+def explicit_scores(table: NodeTable, idx: np.ndarray, pod: Mapping[str, Any]) -> np.ndarray | None:
+    """Scores of the pod's own ``ScheduleAnyway`` constraints (scoring.go, requireAllTopologies).
+
+    Feasible nodes lacking any constraint's key are ignored (score 0, left out of min/max). Domains
+    are those of the other feasible nodes; pods are counted on every node that carries all keys
+    and passes the constraint's inclusion policies (incoming pod's namespace). Per node:
+    ``sum(count * log(domains + 2) + maxSkew - 1)`` (hostname: the node's own count, domains =
+    scored nodes), rounded, then ``100 * (max + min - s) / max``.
+    """
+    rules = PodRules(table, pod, [], {}, when="ScheduleAnyway")
+    cons = rules.constraints
+    if not cons:
+        return None
+    namespace = rules.namespace
+    keys = [c.topology_key for c in cons]
+    scored = [all(k in table.labels[i] for k in keys) for i in idx.tolist()]
+    domains: list[dict[str, int]] = [{} for _ in cons]
+    for ok, i in zip(scored, idx.tolist(), strict=True):
+        if ok:
+            for ci, c in enumerate(cons):
+                domains[ci].setdefault(table.labels[i][c.topology_key], 0)
+    n_scored = sum(scored)
+    per_node: list[np.ndarray] = [np.zeros(len(table), dtype=np.int64) for _ in cons]
+    for bp in table.pods.values():
+        if not bp.key.startswith(namespace + "/"):
+            continue
+        labels = dict(bp.labels)
+        for ci, c in enumerate(cons):
+            if rules.eligible(bp.node, ci) and c.selector.matches(labels):
+                per_node[ci][bp.node] += 1
+    for ci, c in enumerate(cons):
+        if c.topology_key == HOSTNAME:
+            continue
+        for i in range(len(table)):
+            v = table.labels[i].get(c.topology_key)
+            if per_node[ci][i] and v in domains[ci] and rules.eligible(i, ci):
+                domains[ci][v] += int(per_node[ci][i])
+    raw = np.zeros(len(idx), dtype=np.float64)
+    for ci, c in enumerate(cons):
+        size = n_scored if c.topology_key == HOSTNAME else len(domains[ci])
+        weight = math.log(size + 2)
+        for j, i in enumerate(idx.tolist()):
+            if not scored[j]:
+                continue
+            v = table.labels[i][c.topology_key]
+            cnt = per_node[ci][i] if c.topology_key == HOSTNAME else domains[ci].get(v, 0)
+            raw[j] += cnt * weight + (c.max_skew - 1)
+    scores = np.floor(raw + 0.5).astype(np.int64)
+    mask = np.array(scored, dtype=bool)
+    if not mask.any():
+        return np.zeros(len(idx), dtype=np.int64)
+    top, low = int(scores[mask].max()), int(scores[mask].min())
+    if top == 0:
+        return np.where(mask, 100, 0).astype(np.int64)
+    return np.where(mask, 100 * (top + low - scores) // top, 0).astype(np.int64)
+
+
 def spread_scores(table: NodeTable, idx: np.ndarray, pod: Mapping[str, Any]) -> np.ndarray | None:
     """Normalised PodTopologySpread scores over ``idx``; None when the plugin skips the pod."""
+    if (pod.get("spec") or {}).get("topologySpreadConstraints"):
+        return explicit_scores(table, idx, pod)
     selector = default_selector(pod)
     if selector is None:
         return None
