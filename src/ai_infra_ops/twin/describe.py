@@ -167,13 +167,10 @@ def describe_node(node: KubeObject, pods: list[KubeObject], events: list[KubeObj
     return tabwrite("\n".join(out) + "\n", minwidth=0, padding=2)
 
 
-def _container_lines(c: dict[str, Any], status: dict[str, Any] | None) -> list[str]:
-    out = [f"  {c.get('name')}:"]
-    if status:
-        out.append(f"    Container ID:\t{status.get('containerID', '')}")
-    out.append(f"    Image:\t{c.get('image', '')}")
-    if status:
-        out.append(f"    Image ID:\t{status.get('imageID', '')}")
+def _port_and_command_lines(c: dict[str, Any]) -> list[str]:
+    """Port, Host Port, Command and Args of a container, as kubectl describe prints them for pods
+    and pod templates alike."""
+    out: list[str] = []
     ports = c.get("ports") or []
     if ports:
         out.append(f"    Port:\t{ports[0].get('containerPort')}/{ports[0].get('protocol', 'TCP')}")
@@ -184,6 +181,17 @@ def _container_lines(c: dict[str, Any], status: dict[str, Any] | None) -> list[s
         if c.get(key):
             out.append(f"    {label}:")
             out += [f"      {a}" for a in c[key]]
+    return out
+
+
+def _container_lines(c: dict[str, Any], status: dict[str, Any] | None) -> list[str]:
+    out = [f"  {c.get('name')}:"]
+    if status:
+        out.append(f"    Container ID:\t{status.get('containerID', '')}")
+    out.append(f"    Image:\t{c.get('image', '')}")
+    if status:
+        out.append(f"    Image ID:\t{status.get('imageID', '')}")
+    out += _port_and_command_lines(c)
     if status:
         state = status.get("state") or {}
         if "running" in state:

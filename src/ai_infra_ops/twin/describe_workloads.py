@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .describe import _events, _kv_block, _time
+from .describe import _events, _kv_block, _port_and_command_lines, _time
 from .printers import _labels_selector
 from .tabwriter import tabwrite
 
@@ -36,16 +36,7 @@ def _pod_template(tpl: dict[str, Any]) -> list[str]:
     for c in spec.get("containers") or []:
         out.append(f"   {c.get('name')}:")
         out.append(f"    Image:\t{c.get('image', '')}")
-        ports = c.get("ports") or []
-        if ports:
-            out.append(f"    Port:\t{ports[0].get('containerPort')}/{ports[0].get('protocol', 'TCP')}")
-            out.append(f"    Host Port:\t{ports[0].get('hostPort', 0)}/{ports[0].get('protocol', 'TCP')}")
-        else:
-            out += ["    Port:\t<none>", "    Host Port:\t<none>"]
-        for label, key in (("Command", "command"), ("Args", "args")):
-            if c.get(key):
-                out.append(f"    {label}:")
-                out += [f"      {a}" for a in c[key]]
+        out += _port_and_command_lines(c)
         res = c.get("resources") or {}
         for label, key in (("Limits", "limits"), ("Requests", "requests")):
             if res.get(key):
